@@ -1,0 +1,99 @@
+/**
+ * A batch of outgoing packets: frames written back to back into one arena,
+ * described by pooled `OutPacket` objects. The synthesizer fills a batch, the
+ * pipeline hands `batch.packets` to the exporters, then `reset()`s it. No
+ * per-packet allocation once the pool has grown to the batch size.
+ */
+import type { FlowMeta, OutPacket } from "../plugin.ts";
+
+export class PacketBatch {
+  arena: Uint8Array;
+  used = 0;
+  /** The packets of this batch, in the order they were pushed. */
+  readonly packets: OutPacket[] = [];
+  private readonly pool: OutPacket[] = [];
+
+  constructor(arenaBytes = 4 * 1024 * 1024, readonly maxPackets = 8192) {
+    this.arena = new Uint8Array(arenaBytes);
+  }
+
+  get count(): number {
+    return this.packets.length;
+  }
+
+  /** True when a frame of `n` bytes or one more packet would not fit. */
+  full(n: number): boolean {
+    return this.used + n > this.arena.length || this.packets.length >= this.maxPackets;
+  }
+
+  /**
+   * Reserves `n` bytes of the arena for a frame and returns their offset.
+   * The caller checks `full(n)` first and flushes the batch when it is.
+   * A frame larger than the whole arena grows the arena.
+   */
+  alloc(n: number): number {
+    if (this.used + n > this.arena.length) {
+      if (this.used !== 0) throw new RangeError(`PacketBatch.alloc(${n}): batch is full`);
+      this.arena = new Uint8Array(Math.max(n, this.arena.length * 2));
+    }
+    const off = this.used;
+    this.used += n;
+    return off;
+  }
+
+  /** Records a frame written at `arena[offset, offset + length)`. */
+  push(
+    offset: number,
+    length: number,
+    origLength: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+    meta: FlowMeta | null,
+  ): void {
+    const i = this.packets.length;
+    let p = this.pool[i];
+    if (p === undefined) {
+      p = {
+        data: this.arena,
+        offset,
+        length,
+        origLength,
+        tsSec,
+        tsNsec,
+        linkType,
+        meta,
+      };
+      this.pool.push(p);
+    } else {
+      p.data = this.arena;
+      p.offset = offset;
+      p.length = length;
+      p.origLength = origLength;
+      p.tsSec = tsSec;
+      p.tsNsec = tsNsec;
+      p.linkType = linkType;
+      p.meta = meta;
+    }
+    this.packets.push(p);
+  }
+
+  /** Copies a finished frame in (pass-through packets). */
+  pushCopy(
+    frame: Uint8Array,
+    origLength: number,
+    tsSec: number,
+    tsNsec: number,
+    linkType: number,
+    meta: FlowMeta | null,
+  ): void {
+    const off = this.alloc(frame.length);
+    this.arena.set(frame, off);
+    this.push(off, frame.length, origLength, tsSec, tsNsec, linkType, meta);
+  }
+
+  reset(): void {
+    this.used = 0;
+    this.packets.length = 0;
+  }
+}
