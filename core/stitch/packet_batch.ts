@@ -26,15 +26,22 @@ export class PacketBatch {
     return this.used + n > this.arena.length || this.packets.length >= this.maxPackets;
   }
 
+  /** True once the batch holds enough to be worth handing to the exporters. */
+  get ripe(): boolean {
+    return this.used >= this.arena.length * 0.75 || this.packets.length >= this.maxPackets;
+  }
+
   /**
    * Reserves `n` bytes of the arena for a frame and returns their offset.
-   * The caller checks `full(n)` first and flushes the batch when it is.
-   * A frame larger than the whole arena grows the arena.
+   * Callers flush when the batch is `ripe`; one record that overflows the
+   * arena grows it (rare), and the packets already pushed follow the move.
    */
   alloc(n: number): number {
     if (this.used + n > this.arena.length) {
-      if (this.used !== 0) throw new RangeError(`PacketBatch.alloc(${n}): batch is full`);
-      this.arena = new Uint8Array(Math.max(n, this.arena.length * 2));
+      const next = new Uint8Array(Math.max(this.used + n, this.arena.length * 2));
+      next.set(this.arena.subarray(0, this.used));
+      this.arena = next;
+      for (const p of this.packets) p.data = next;
     }
     const off = this.used;
     this.used += n;
