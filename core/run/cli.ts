@@ -1,0 +1,326 @@
+/**
+ * The command line (DESIGN §4): the flag tables, `--help`, and parsing with
+ * validation. Every wrong or conflicting flag becomes a `UsageError` with one
+ * line naming the flag; main.ts prints it and exits 2.
+ *
+ * Parsing is our own (runtime-neutral, ~100 lines) rather than
+ * `node:util.parseArgs`, so that core/ stays free of node: imports and
+ * plugin flags join the table at run time.
+ */
+import type { PluginFlag } from "../plugin.ts";
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface FlagDef extends PluginFlag {
+  group: string;
+}
+
+const G_SOURCE = "Source";
+const G_SELECT = "Selection";
+const G_OUTPUT = "Output";
+const G_RUN = "Run";
+
+/** Flags of `stitcher` (stitching). Exporter plugins add theirs under their own names. */
+export const STITCH_FLAGS: FlagDef[] = [
+  {
+    group: G_SOURCE,
+    name: "provider",
+    type: "string",
+    valueName: "aws|gcp|azure|file",
+    help: "where the traffic is (file: a local folder laid out as a bucket)",
+  },
+  {
+    group: G_SOURCE,
+    name: "bucket",
+    short: "b",
+    type: "string",
+    valueName: "NAME",
+    help: "data bucket (file: the folder)",
+  },
+  {
+    group: G_SOURCE,
+    name: "prefix",
+    type: "string",
+    valueName: "P",
+    help: "key prefix inside the bucket",
+  },
+  {
+    group: G_SOURCE,
+    name: "fetch-concurrency",
+    type: "string",
+    valueName: "N",
+    help: "objects fetched and decoded at once (default 8)",
+  },
+  {
+    group: G_SELECT,
+    name: "start-ts",
+    type: "string",
+    valueName: "S",
+    help: "only traffic at or after this Unix time (seconds)",
+  },
+  {
+    group: G_SELECT,
+    name: "end-ts",
+    type: "string",
+    valueName: "S",
+    help: "only traffic before this Unix time (seconds)",
+  },
+  {
+    group: G_SELECT,
+    name: "origin-filter",
+    type: "string",
+    multiple: true,
+    valueName: "GLOB",
+    help: "origins (POPs) to handle, e.g. 'US-*'; repeatable",
+  },
+  {
+    group: G_OUTPUT,
+    name: "mtu",
+    type: "string",
+    valueName: "BYTES",
+    help: "largest packet on the wire; TCP segments are cut to fit (default 1500)",
+  },
+  {
+    group: G_RUN,
+    name: "report",
+    type: "string",
+    valueName: "FILE",
+    help: "write a JSON summary of the run",
+  },
+  {
+    group: G_RUN,
+    name: "strict",
+    type: "boolean",
+    help: "exit 1 when any input problem was found",
+  },
+  {
+    group: G_RUN,
+    name: "log-format",
+    type: "string",
+    valueName: "text|json",
+    help: "log line format (default text)",
+  },
+  {
+    group: G_RUN,
+    name: "quiet",
+    short: "q",
+    type: "boolean",
+    help: "log warnings and errors only",
+  },
+  { group: G_RUN, name: "help", short: "h", type: "boolean", help: "show this help" },
+  { group: G_RUN, name: "version", type: "boolean", help: "show the version" },
+];
+
+/** Flags of `stitcher pack`. */
+export const PACK_FLAGS: FlagDef[] = [
+  {
+    group: "Input",
+    name: "pcap",
+    type: "string",
+    valueName: "FILE",
+    help: "capture to pack: pcap or pcapng, optionally .gz",
+  },
+  {
+    group: "Input",
+    name: "keylog",
+    type: "string",
+    valueName: "FILE",
+    help: "NSS key log (SSLKEYLOGFILE) for the capture",
+  },
+  {
+    group: "Input",
+    name: "origin",
+    type: "string",
+    valueName: "NAME",
+    help: "origin (POP) name to store the traffic under",
+  },
+  {
+    group: "Input",
+    name: "user",
+    type: "string",
+    valueName: "ID",
+    help: "user metadata stamped on every flow",
+  },
+  {
+    group: "Input",
+    name: "site",
+    type: "string",
+    valueName: "NAME",
+    help: "site metadata stamped on every flow",
+  },
+  {
+    group: "Destination",
+    name: "provider",
+    type: "string",
+    valueName: "file",
+    help: "where to write the objects",
+  },
+  {
+    group: "Destination",
+    name: "bucket",
+    short: "b",
+    type: "string",
+    valueName: "NAME",
+    help: "bucket (file: a folder)",
+  },
+  {
+    group: "Destination",
+    name: "prefix",
+    type: "string",
+    valueName: "P",
+    help: "key prefix inside the bucket",
+  },
+  {
+    group: "Layout",
+    name: "window",
+    type: "string",
+    valueName: "SECONDS",
+    help: "time span of one object (default 60)",
+  },
+  {
+    group: "Layout",
+    name: "writers",
+    type: "string",
+    valueName: "N",
+    help: "spread flows over N writers (default 1)",
+  },
+  {
+    group: "Layout",
+    name: "split-directions",
+    type: "boolean",
+    help: "write a flow's two directions from different writers",
+  },
+  {
+    group: "Layout",
+    name: "key-delay",
+    type: "string",
+    valueName: "SECONDS",
+    help: "store each key this much later than its ClientHello (default 0)",
+  },
+  { group: "Layout", name: "gzip", type: "boolean", help: "gzip each object (.ctap.gz, .keys.gz)" },
+  {
+    group: "Run",
+    name: "report",
+    type: "string",
+    valueName: "FILE",
+    help: "write a JSON summary of the run",
+  },
+  {
+    group: "Run",
+    name: "quiet",
+    short: "q",
+    type: "boolean",
+    help: "log warnings and errors only",
+  },
+  { group: "Run", name: "help", short: "h", type: "boolean", help: "show this help" },
+];
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** Parses `argv` against `flags`: `--name value`, `--name=value`, `-x value`, booleans bare. */
+export function parseFlags(argv: string[], flags: FlagDef[]): FlagValues {
+  const byName = new Map<string, FlagDef>();
+  const byShort = new Map<string, FlagDef>();
+  for (const f of flags) {
+    byName.set(f.name, f);
+    if (f.short) byShort.set(f.short, f);
+  }
+  const values: FlagValues = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    let def: FlagDef | undefined;
+    let inline: string | undefined;
+    let shown = arg;
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      if (eq >= 0) inline = arg.slice(eq + 1);
+      shown = `--${name}`;
+      def = byName.get(name);
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      def = byShort.get(arg.slice(1));
+    } else {
+      throw new UsageError(`unexpected argument '${arg}' (flags start with --; see --help)`);
+    }
+    if (def === undefined) throw new UsageError(`unknown flag ${shown} (see --help)`);
+    let value: string | boolean;
+    if (def.type === "boolean") {
+      if (inline !== undefined) throw new UsageError(`flag --${def.name} takes no value`);
+      value = true;
+    } else {
+      if (inline !== undefined) value = inline;
+      else if (i + 1 < argv.length) value = argv[++i];
+      else throw new UsageError(`flag --${def.name} needs a value (${def.valueName ?? "VALUE"})`);
+    }
+    if (def.multiple) {
+      const list = (values[def.name] as string[] | undefined) ?? [];
+      list.push(value as string);
+      values[def.name] = list;
+    } else {
+      if (values[def.name] !== undefined) throw new UsageError(`flag --${def.name} given twice`);
+      values[def.name] = value;
+    }
+  }
+  return values;
+}
+
+/** A non-negative number flag, or the default; anything else is a UsageError. */
+export function numberFlag(
+  values: FlagValues,
+  name: string,
+  def: number,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n)) {
+    throw new UsageError(`flag --${name}: '${raw}' is not a number`);
+  }
+  if (opts.integer && !Number.isInteger(n)) {
+    throw new UsageError(`flag --${name}: '${raw}' is not a whole number`);
+  }
+  if (opts.min !== undefined && n < opts.min) {
+    throw new UsageError(`flag --${name}: ${n} is below ${opts.min}`);
+  }
+  if (opts.max !== undefined && n > opts.max) {
+    throw new UsageError(`flag --${name}: ${n} is above ${opts.max}`);
+  }
+  return n;
+}
+
+export function stringFlag(values: FlagValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** `--help` text: flags grouped, plugin flags under their plugin's name. */
+export function helpText(
+  usage: string,
+  flags: FlagDef[],
+  footer = "",
+): string {
+  const groups = new Map<string, FlagDef[]>();
+  for (const f of flags) {
+    const list = groups.get(f.group) ?? [];
+    list.push(f);
+    groups.set(f.group, list);
+  }
+  const rows: string[] = [usage, ""];
+  for (const [group, list] of groups) {
+    rows.push(`${group}:`);
+    for (const f of list) {
+      const names = (f.short ? `-${f.short}, ` : "    ") + `--${f.name}` +
+        (f.type === "string" ? ` ${f.valueName ?? "VALUE"}` : "");
+      rows.push(`  ${names.padEnd(36)} ${f.help}`);
+    }
+    rows.push("");
+  }
+  if (footer) rows.push(footer);
+  return rows.join("\n");
+}

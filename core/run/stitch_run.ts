@@ -1,0 +1,233 @@
+/**
+ * One stitching run: list → fetch and decode (concurrent) → merge by time →
+ * stitch → exporters (DESIGN §1).
+ *
+ * Objects are processed in order of their start time. Up to `concurrency`
+ * objects (and `maxInflightBytes`) are fetched and decoded ahead; when object
+ * k is decoded, everything older than the start of object k+1 is final and
+ * is released to the stitcher.
+ */
+import type { Exporter, ObjectInfo, Source } from "../plugin.ts";
+import type { CtapRecord } from "../format/ctap_record.ts";
+import { REC_END } from "../format/ctap_record.ts";
+import { CtapDecoder } from "../format/ctap.ts";
+import { maybeGunzip } from "../format/gzip.ts";
+import {
+  listingPrefixes,
+  matchesAnyGlob,
+  type ObjectKey,
+  parseObjectKey,
+} from "../format/object_key.ts";
+import { WatermarkMerger } from "../stitch/merge.ts";
+import { PacketBatch } from "../stitch/packet_batch.ts";
+import { Stitcher } from "../stitch/stitcher.ts";
+import { TcpSynthesizer } from "../stitch/synth.ts";
+import type { Logger } from "./log.ts";
+import { RunReport } from "./report.ts";
+
+export interface StitchConfig {
+  source: Source;
+  /** Key prefix inside the bucket (`--prefix`), "" or ending in "/". */
+  prefix: string;
+  /** Selection window, Unix milliseconds, [start, end). */
+  startMs: number | null;
+  endMs: number | null;
+  /** `--origin-filter` globs; empty means every origin. */
+  originGlobs: string[];
+  mtu: number;
+  concurrency: number;
+  maxInflightBytes: number;
+  exporters: Exporter[];
+  log: Logger;
+  /** Called once per object listed, for tests that reorder or fail listings. */
+  signal?: AbortSignal;
+}
+
+interface Listed {
+  info: ObjectInfo;
+  key: ObjectKey;
+  originTag: number;
+}
+
+interface Decoded {
+  records: CtapRecord[];
+  bytes: number;
+}
+
+export async function runStitch(cfg: StitchConfig, report = new RunReport()): Promise<RunReport> {
+  const objects = await listDataObjects(cfg, report);
+  const origins: string[] = [];
+  const originTags = new Map<string, number>();
+  for (const o of objects) {
+    let tag = originTags.get(o.key.origin);
+    if (tag === undefined) {
+      tag = origins.length;
+      origins.push(o.key.origin);
+      originTags.set(o.key.origin, tag);
+    }
+    o.originTag = tag;
+  }
+  objects.sort((a, b) => a.key.startMs - b.key.startMs || (a.info.key < b.info.key ? -1 : 1));
+  cfg.log.info("listed data objects", { objects: objects.length, origins: origins.length });
+
+  const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
+  const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
+  const batch = new PacketBatch();
+  const stitcher = new Stitcher(synth, batch, report, {
+    windowStart: cfg.startMs === null ? null : msTime(cfg.startMs),
+  });
+  const merger = new WatermarkMerger<Exclude<CtapRecord, { type: typeof REC_END }>>();
+  const endSec = cfg.endMs === null ? Infinity : Math.floor(cfg.endMs / 1000);
+  const endNsec = cfg.endMs === null ? 0 : (cfg.endMs % 1000) * 1e6;
+
+  const flush = async () => {
+    if (batch.count === 0) return;
+    for (const e of cfg.exporters) await e.write(batch.packets);
+    report.packets.out += batch.count;
+    report.bytes.frames += batch.used;
+    batch.reset();
+  };
+  const emit = (r: CtapRecord, tag: number): boolean => {
+    if (r.type !== REC_END && (r.sec > endSec || (r.sec === endSec && r.nsec >= endNsec))) {
+      report.records.outsideWindow++;
+      return false;
+    }
+    stitcher.record(r, origins[tag]);
+    return batch.ripe;
+  };
+
+  const inflight: Promise<Decoded>[] = [];
+  let started = 0;
+  let inflightBytes = 0;
+  const startMore = () => {
+    while (
+      started < objects.length && inflight.length < cfg.concurrency &&
+      (inflight.length === 0 || inflightBytes + objects[started].info.size <= cfg.maxInflightBytes)
+    ) {
+      const o = objects[started++];
+      inflightBytes += o.info.size;
+      inflight.push(decodeObject(cfg, o, report));
+    }
+  };
+
+  for (let i = 0; i < objects.length; i++) {
+    startMore();
+    const d = await inflight.shift()!;
+    inflightBytes -= objects[i].info.size;
+    startMore();
+    merger.add(d.records as Exclude<CtapRecord, { type: typeof REC_END }>[], objects[i].originTag);
+    const wm = i + 1 < objects.length ? msTime(objects[i + 1].key.startMs) : null;
+    if (wm === null) {
+      while (merger.releaseAll(emit)) await flush();
+    } else {
+      while (merger.release(wm.sec, wm.nsec, emit)) await flush();
+    }
+    if (batch.ripe) await flush();
+  }
+  while (merger.releaseAll(emit)) await flush();
+  stitcher.finish();
+  await flush();
+  for (const e of cfg.exporters) await e.flush();
+  report.finishedAt = new Date();
+  return report;
+}
+
+function msTime(ms: number): { sec: number; nsec: number } {
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+}
+
+/** Lists the data objects to read: pruned by origin and time window, sorted later. */
+async function listDataObjects(cfg: StitchConfig, report: RunReport): Promise<Listed[]> {
+  const base = cfg.prefix + "data/";
+  const out: Listed[] = [];
+  const prefixes: string[] = [];
+  const windowed = cfg.startMs !== null || cfg.endMs !== null;
+  const needOrigins = windowed || cfg.originGlobs.length > 0;
+  if (needOrigins && cfg.source.listFolders !== undefined) {
+    for await (const folder of cfg.source.listFolders(base, { signal: cfg.signal })) {
+      const origin = folder.slice(base.length).replace(/\/$/, "");
+      if (cfg.originGlobs.length > 0 && !matchesAnyGlob(origin, cfg.originGlobs)) continue;
+      if (windowed) {
+        prefixes.push(...listingPrefixes("data", [origin], cfg.startMs, cfg.endMs, cfg.prefix));
+      } else {
+        prefixes.push(folder);
+      }
+    }
+  } else {
+    prefixes.push(base);
+  }
+  for (const prefix of prefixes) {
+    for await (const info of cfg.source.list(prefix, { signal: cfg.signal })) {
+      report.objects.listed++;
+      const key = parseObjectKey(info.key, cfg.prefix);
+      if (key === null || key.kind !== "data") {
+        report.skip("bad_name");
+        report.problem({
+          where: info.key,
+          kind: "bad_name",
+          detail: "object key does not match the CTAP layout (ctap-v1 §1); skipped",
+        });
+        cfg.log.warn("skipping object with a key outside the layout", { key: info.key });
+        continue;
+      }
+      if (cfg.originGlobs.length > 0 && !matchesAnyGlob(key.origin, cfg.originGlobs)) {
+        report.skip("origin_filter");
+        continue;
+      }
+      if (
+        (cfg.startMs !== null && key.endMs <= cfg.startMs) ||
+        (cfg.endMs !== null && key.startMs >= cfg.endMs)
+      ) {
+        report.skip("outside_window");
+        continue;
+      }
+      out.push({ info, key, originTag: 0 });
+    }
+  }
+  return out;
+}
+
+async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Promise<Decoded> {
+  const records: CtapRecord[] = [];
+  const where = o.info.key;
+  let damaged = false;
+  const dec = new CtapDecoder(
+    (r) => {
+      if (r.type !== REC_END) records.push(r);
+    },
+    (p) => {
+      damaged = true;
+      report.problem({ where, kind: p.kind, offset: p.offset, detail: p.detail });
+    },
+  );
+  let bytes = 0;
+  try {
+    const raw = await cfg.source.open(o.info.key, { signal: cfg.signal });
+    const reader = maybeGunzip(raw, o.info.key).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.length;
+      dec.push(value);
+    }
+    dec.finish();
+  } catch (e) {
+    damaged = true;
+    report.objects.failed++;
+    const kind = o.key.gz && bytes === 0 ? "bad_gzip" : "read_failed";
+    report.problem({ where, kind, detail: (e as Error).message });
+    cfg.log.warn("object could not be read whole; its good records are used", {
+      key: where,
+      error: (e as Error).message,
+    });
+  }
+  report.objects.read++;
+  report.objects.bytesRead += bytes;
+  if (damaged) report.objects.damaged++;
+  if (dec.stats.truncated) report.objects.truncated++;
+  report.records.total += dec.stats.records;
+  report.records.badCrc += dec.stats.badCrc;
+  report.records.malformed += dec.stats.malformed;
+  report.records.unknownType += dec.stats.unknownType;
+  return { records, bytes };
+}

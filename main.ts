@@ -1,0 +1,242 @@
+/**
+ * The command line entry: flags → config → run; nothing else.
+ *
+ *   stitcher --provider file -b BUCKET -e out.pcap [flags]
+ *   stitcher pack --pcap FILE --origin NAME --provider file -b BUCKET [flags]
+ *
+ * Exit codes: 0 done; 1 the run failed (or, with --strict, found problems in
+ * its input); 2 wrong flags.
+ */
+import process from "node:process";
+import { readFile, writeFile } from "node:fs/promises";
+import { writeSync } from "node:fs";
+import type { Exporter, ExporterPlugin, PluginContext, Source } from "./core/plugin.ts";
+import {
+  type FlagDef,
+  type FlagValues,
+  helpText,
+  numberFlag,
+  PACK_FLAGS,
+  parseFlags,
+  STITCH_FLAGS,
+  stringFlag,
+  UsageError,
+} from "./core/run/cli.ts";
+import { createLogger, type Logger } from "./core/run/log.ts";
+import { runStitch } from "./core/run/stitch_run.ts";
+import { runPack } from "./core/run/pack.ts";
+import { maybeGunzip } from "./core/format/gzip.ts";
+import { FileSource, openFileStream } from "./plugins/sources/file/mod.ts";
+import { openOutput } from "./plugins/exporters/output.ts";
+
+export const VERSION = "0.1.0";
+
+/** Built-in exporters: string-literal dynamic imports, so the compiler bundles them. */
+const BUILTIN_EXPORTERS: (() => Promise<{ plugin: ExporterPlugin }>)[] = [
+  () => import("./plugins/exporters/pcap/mod.ts"),
+];
+
+const PROVIDERS = ["aws", "gcp", "azure", "file"];
+
+function stderrLine(line: string): void {
+  writeSync(2, line + "\n");
+}
+
+async function loadExporters(): Promise<ExporterPlugin[]> {
+  return (await Promise.all(BUILTIN_EXPORTERS.map((load) => load()))).map((m) => m.plugin);
+}
+
+function pluginFlags(plugins: ExporterPlugin[]): FlagDef[] {
+  return plugins.flatMap((p) =>
+    p.flags.map((f) => ({ ...f, group: `Exporter '${p.name}' (${p.description})` }))
+  );
+}
+
+function makeLogger(values: FlagValues): Logger {
+  const format = stringFlag(values, "log-format") ?? "text";
+  if (format !== "text" && format !== "json") {
+    throw new UsageError(`flag --log-format: '${format}' is not text or json`);
+  }
+  return createLogger(stderrLine, { format, level: values["quiet"] ? "warn" : "info" });
+}
+
+/** The source for --provider/-b; only `file` exists in this build. */
+function makeSource(values: FlagValues): FileSource {
+  const provider = stringFlag(values, "provider");
+  if (provider === undefined) {
+    throw new UsageError("flag --provider is required (aws|gcp|azure|file)");
+  }
+  if (!PROVIDERS.includes(provider)) {
+    throw new UsageError(`flag --provider: '${provider}' is not one of ${PROVIDERS.join(", ")}`);
+  }
+  if (provider !== "file") {
+    throw new UsageError(
+      `flag --provider: '${provider}' is not available in this build yet; use file`,
+    );
+  }
+  const bucket = stringFlag(values, "bucket");
+  if (bucket === undefined || bucket === "") throw new UsageError("flag -b/--bucket is required");
+  return new FileSource(bucket);
+}
+
+function prefixFlag(values: FlagValues): string {
+  const p = stringFlag(values, "prefix") ?? "";
+  return p === "" || p.endsWith("/") ? p : p + "/";
+}
+
+async function stitch(argv: string[]): Promise<number> {
+  const plugins = await loadExporters();
+  const flags = [...STITCH_FLAGS, ...pluginFlags(plugins)];
+  const values = parseFlags(argv, flags);
+  if (values["help"]) {
+    console.log(helpText(
+      "Usage: stitcher --provider file -b BUCKET -e out.pcap [flags]\n" +
+        "       stitcher pack --help\n\n" +
+        "Stitches captured connections from a bucket of CTAP objects and exports them.",
+      flags,
+    ));
+    return 0;
+  }
+  if (values["version"]) {
+    console.log(`stitcher ${VERSION}`);
+    return 0;
+  }
+  const log = makeLogger(values);
+  const source: Source = makeSource(values);
+  const startTs = numberFlag(values, "start-ts", NaN, { min: 0 });
+  const endTs = numberFlag(values, "end-ts", NaN, { min: 0 });
+  if (!Number.isNaN(startTs) && !Number.isNaN(endTs) && endTs <= startTs) {
+    throw new UsageError(`flag --end-ts: ${endTs} is not after --start-ts ${startTs}`);
+  }
+  const mtu = numberFlag(values, "mtu", 1500, { min: 576, max: 65535, integer: true });
+  const concurrency = numberFlag(values, "fetch-concurrency", 8, {
+    min: 1,
+    max: 256,
+    integer: true,
+  });
+  const origins = (values["origin-filter"] as string[] | undefined) ?? [];
+  for (const g of origins) {
+    if (!/^[A-Za-z0-9._\-*?\[\]!]{1,64}$/.test(g)) {
+      throw new UsageError(
+        `flag --origin-filter: '${g}' is not an origin glob ([A-Za-z0-9._-] with * ? [])`,
+      );
+    }
+  }
+
+  const ctx: PluginContext = {
+    log: (level, msg, fields) => log[level](msg, fields),
+    openOutput,
+  };
+  const exporters: Exporter[] = [];
+  for (const p of plugins) {
+    const e = await p.create(values, ctx);
+    if (e !== null) exporters.push(e);
+  }
+  if (exporters.length === 0) {
+    throw new UsageError("no exporter chosen: give -e FILE (or - for stdout)");
+  }
+
+  const t0 = performance.now();
+  const report = await runStitch({
+    source,
+    prefix: prefixFlag(values),
+    startMs: Number.isNaN(startTs) ? null : Math.round(startTs * 1000),
+    endMs: Number.isNaN(endTs) ? null : Math.round(endTs * 1000),
+    originGlobs: origins,
+    mtu,
+    concurrency,
+    maxInflightBytes: 256 << 20,
+    exporters,
+    log,
+  });
+  for (const e of exporters) await e.close();
+  const reportPath = stringFlag(values, "report");
+  if (reportPath !== undefined) await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
+  stderrLine(report.summaryLine((performance.now() - t0) / 1000));
+  if (values["strict"] && report.problemCount > 0) {
+    log.error("input problems found and --strict is set", { problems: report.problemCount });
+    return 1;
+  }
+  return 0;
+}
+
+async function pack(argv: string[]): Promise<number> {
+  const values = parseFlags(argv, PACK_FLAGS);
+  if (values["help"]) {
+    console.log(helpText(
+      "Usage: stitcher pack --pcap FILE [--keylog FILE] --origin NAME --provider file -b BUCKET [flags]\n\n" +
+        "Writes CTAP objects (and keys objects) from a capture, so any pcap can be replayed.",
+      PACK_FLAGS,
+    ));
+    return 0;
+  }
+  const log = makeLogger(values);
+  const sink = makeSource(values);
+  const pcap = stringFlag(values, "pcap");
+  if (pcap === undefined) throw new UsageError("flag --pcap is required");
+  const origin = stringFlag(values, "origin");
+  if (origin === undefined) throw new UsageError("flag --origin is required");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(origin)) {
+    throw new UsageError(`flag --origin: '${origin}' is not [A-Za-z0-9._-]{1,64} (ctap-v1 §1)`);
+  }
+  const windowSec = numberFlag(values, "window", 60, { min: 0.001, max: 3600 });
+  const writers = numberFlag(values, "writers", 1, { min: 1, max: 1000, integer: true });
+  const keyDelaySec = numberFlag(values, "key-delay", 0, { min: 0, max: 86400 });
+  if (values["split-directions"] && writers < 2) {
+    throw new UsageError("flag --split-directions needs --writers 2 or more");
+  }
+  const keylogPath = stringFlag(values, "keylog");
+  const keylogText = keylogPath === undefined
+    ? null
+    : await readFile(keylogPath, "utf8").catch((e) => {
+      throw new UsageError(`flag --keylog: cannot read ${keylogPath}: ${(e as Error).message}`);
+    });
+  const input = await openFileStream(pcap).catch((e) => {
+    throw new UsageError(`flag --pcap: ${(e as Error).message}`);
+  });
+  const t0 = performance.now();
+  const report = await runPack({
+    capture: maybeGunzip(input, pcap),
+    captureName: pcap,
+    keylogText,
+    origin,
+    user: stringFlag(values, "user") ?? "",
+    site: stringFlag(values, "site") ?? "",
+    sink,
+    prefix: prefixFlag(values),
+    windowSec,
+    writers,
+    splitDirections: values["split-directions"] === true,
+    keyDelaySec,
+    gzip: values["gzip"] === true,
+    log,
+  });
+  const reportPath = stringFlag(values, "report");
+  if (reportPath !== undefined) await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
+  stderrLine(
+    `packed ${report.packets} packets, ${report.flows} flows, ${
+      (report.payloadBytes / 1e6).toFixed(1)
+    } MB payload ` +
+      `into ${report.dataObjects} data objects and ${report.keysObjects} keys objects (${report.keys} keys), ` +
+      `${report.problems.length} problems in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv[0] === "pack") return await pack(argv.slice(1));
+    return await stitch(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      stderrLine(`stitcher: ${e.message}`);
+      return 2;
+    }
+    stderrLine(`stitcher: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

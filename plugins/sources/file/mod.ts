@@ -1,0 +1,112 @@
+/**
+ * The `file` provider: a local folder laid out as a bucket. Keys are paths
+ * relative to the folder with "/" separators. Listing walks folders in key
+ * order; `open` streams the file in 1 MiB chunks. Also a `Sink`, so that
+ * `stitcher pack` can write a bucket folder (atomically: temp file + rename).
+ */
+import { mkdir, open, readdir, rename, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import type { ObjectInfo, Sink, Source } from "../../../core/plugin.ts";
+
+const CHUNK = 1 << 20;
+
+export class FileSource implements Source, Sink {
+  constructor(readonly root: string) {}
+
+  async *list(
+    prefix: string,
+    opts: { startAfter?: string; signal?: AbortSignal } = {},
+  ): AsyncIterable<ObjectInfo> {
+    const slash = prefix.lastIndexOf("/");
+    const dir = slash < 0 ? "" : prefix.slice(0, slash + 1);
+    for await (const info of this.walk(dir)) {
+      if (!info.key.startsWith(prefix)) continue;
+      if (opts.startAfter !== undefined && info.key <= opts.startAfter) continue;
+      opts.signal?.throwIfAborted();
+      yield info;
+    }
+  }
+
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    const entries = await this.readDir(prefix);
+    for (const e of entries) if (e.isDirectory()) yield `${prefix}${e.name}/`;
+  }
+
+  open(key: string, opts: { signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+    return openFileStream(this.path(key), opts.signal, `${key} in bucket folder ${this.root}`);
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, path);
+  }
+
+  private path(key: string): string {
+    if (key.split("/").includes("..")) {
+      throw new Error(`Object key ${key} escapes the bucket folder`);
+    }
+    return join(this.root, key);
+  }
+
+  private async readDir(dir: string) {
+    try {
+      const entries = await readdir(join(this.root, dir), { withFileTypes: true });
+      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return [];
+      throw e;
+    }
+  }
+
+  /** Every file under `dir` (a key prefix ending in "/" or ""), in key order. */
+  private async *walk(dir: string): AsyncIterable<ObjectInfo> {
+    const entries = await this.readDir(dir);
+    // Key order: "a/" sorts as "a" + "/", so compare names with the slash added.
+    const named = entries.map((e) => ({ e, k: e.isDirectory() ? `${e.name}/` : e.name }));
+    named.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    for (const { e, k } of named) {
+      if (e.isDirectory()) {
+        yield* this.walk(dir + k);
+      } else if (e.isFile() && !e.name.endsWith(".tmp")) {
+        const s = await stat(join(this.root, dir, e.name));
+        yield { key: dir + e.name, size: s.size, mtimeMs: s.mtimeMs };
+      }
+    }
+  }
+}
+
+/** Streams a local file in 1 MiB chunks. */
+export async function openFileStream(
+  path: string,
+  signal?: AbortSignal,
+  name = path,
+): Promise<ReadableStream<Uint8Array>> {
+  const fh = await open(path, "r").catch((e) => {
+    throw new Error(`Cannot open ${name}: ${(e as Error).message}`);
+  });
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        signal?.throwIfAborted();
+        const buf = new Uint8Array(CHUNK);
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) {
+          await fh.close();
+          ctrl.close();
+        } else {
+          ctrl.enqueue(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+        }
+      } catch (e) {
+        await fh.close().catch(() => {});
+        throw e;
+      }
+    },
+    async cancel() {
+      await fh.close();
+    },
+  });
+}
