@@ -15,7 +15,17 @@ export interface ObjectInfo {
 
 export interface Source {
   /** Lists objects under `prefix` in key order, after `startAfter` when given. */
-  list(prefix: string, opts?: { startAfter?: string; signal?: AbortSignal }): AsyncIterable<ObjectInfo>;
+  list(
+    prefix: string,
+    opts?: { startAfter?: string; signal?: AbortSignal },
+  ): AsyncIterable<ObjectInfo>;
+  /**
+   * Lists the immediate sub-folders of `prefix` ("delimiter" listing), each as
+   * a full prefix ending in "/". Optional: without it, origin and time
+   * pruning fall back to filtering a full listing. (An addition to DESIGN §3:
+   * pruning by origin before listing hours needs the origins first.)
+   */
+  listFolders?(prefix: string, opts?: { signal?: AbortSignal }): AsyncIterable<string>;
   /** Streams one object's bytes (still compressed if its key ends in `.gz`). */
   open(key: string, opts?: { signal?: AbortSignal }): Promise<ReadableStream<Uint8Array>>;
 }
@@ -96,7 +106,11 @@ export interface PluginFlag {
 /** What the engine hands a plugin: no package imports needed inside plugins. */
 export interface PluginContext {
   /** Writes one log line (level and message); never pass secrets. */
-  log(level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>): void;
+  log(
+    level: "debug" | "info" | "warn" | "error",
+    msg: string,
+    fields?: Record<string, unknown>,
+  ): void;
   /** Opens a file for buffered writing, or stdout for "-". */
   openOutput(path: string): Promise<OutputStream>;
 }

@@ -61,32 +61,35 @@ export class ByteReader {
     return this.buf[this.pos++];
   }
 
+  // Integer reads use byte arithmetic rather than DataView: Bun's JIT does
+  // not inline DataView getters, and these run per record and per packet.
+
   u16be(what = "u16"): number {
     this.need(2, what);
-    const v = this.view.getUint16(this.pos, false);
-    this.pos += 2;
-    return v;
+    const b = this.buf, p = this.pos;
+    this.pos = p + 2;
+    return (b[p] << 8) | b[p + 1];
   }
 
   u16le(what = "u16"): number {
     this.need(2, what);
-    const v = this.view.getUint16(this.pos, true);
-    this.pos += 2;
-    return v;
+    const b = this.buf, p = this.pos;
+    this.pos = p + 2;
+    return b[p] | (b[p + 1] << 8);
   }
 
   u32be(what = "u32"): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos, false);
-    this.pos += 4;
-    return v;
+    const b = this.buf, p = this.pos;
+    this.pos = p + 4;
+    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
   }
 
   u32le(what = "u32"): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const b = this.buf, p = this.pos;
+    this.pos = p + 4;
+    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
   }
 
   /**
@@ -95,21 +98,23 @@ export class ByteReader {
    */
   u64le(what = "u64"): number {
     this.need(8, what);
-    const lo = this.view.getUint32(this.pos, true);
-    const hi = this.view.getUint32(this.pos + 4, true);
+    const b = this.buf, p = this.pos;
+    const lo = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+    const hi = (b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24)) >>> 0;
     if (hi >= 0x200000) {
-      throw new DecodeError(`${what}: value at offset ${this.pos} exceeds 2^53`, this.pos);
+      throw new DecodeError(`${what}: value at offset ${p} exceeds 2^53`, p);
     }
-    this.pos += 8;
+    this.pos = p + 8;
     return hi * TWO_32 + lo;
   }
 
   /** A little-endian u64 as its two 32-bit halves, written to `out` [lo, hi]. */
   u64leParts(out: Uint32Array | number[], what = "u64"): void {
     this.need(8, what);
-    out[0] = this.view.getUint32(this.pos, true);
-    out[1] = this.view.getUint32(this.pos + 4, true);
-    this.pos += 8;
+    const b = this.buf, p = this.pos;
+    out[0] = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+    out[1] = (b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24)) >>> 0;
+    this.pos = p + 8;
   }
 
   /** A zero-copy view of the next `n` bytes. */

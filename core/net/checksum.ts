@@ -1,0 +1,113 @@
+/**
+ * The Internet checksum (RFC 1071): the 16-bit ones' complement of the ones'
+ * complement sum of the data taken as big-endian 16-bit words, used by IPv4
+ * (RFC 791), TCP (RFC 9293 §3.1) and UDP (RFC 768), the last two over a
+ * pseudo-header (RFC 8200 §8.1 for IPv6).
+ *
+ * Partial sums are kept unfolded as plain non-negative numbers below 2^52 so
+ * that pieces (pseudo-header, header, payload) can be added before one final
+ * `foldChecksum`.
+ */
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Above this an unfolded sum is folded, so that sums stay exact below 2^52. */
+const FOLD_AT = 2 ** 44;
+
+function fold16(x: number): number {
+  while (x > 0xffff) x = (x % 65536) + Math.floor(x / 65536);
+  return x;
+}
+
+/**
+ * The ones' complement partial sum of big-endian 16-bit words over
+ * `buf[start, end)`, the first word starting at `start`; an odd trailing byte
+ * is padded with zero (RFC 1071 §4.1). Added to `acc` and returned unfolded.
+ */
+export function sumWords(buf: Uint8Array, start: number, end: number, acc = 0): number {
+  if (start < 0 || end > buf.length || start > end) {
+    throw new RangeError(`sumWords: bad range ${start}..${end} of ${buf.length} bytes`);
+  }
+  // hi: bytes at even distance from start (high-order), lo: at odd distance.
+  let hi = 0;
+  let lo = 0;
+  let i = start;
+  if (LITTLE_ENDIAN && end - start >= 128) {
+    while (((buf.byteOffset + i) & 3) !== 0) {
+      if (((i - start) & 1) === 0) hi += buf[i];
+      else lo += buf[i];
+      i++;
+    }
+    const n = (end - i) >>> 2;
+    const w = new Uint32Array(buf.buffer, buf.byteOffset + i, n);
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      const x = w[j];
+      s += (x & 0xffff) + (x >>> 16);
+    }
+    // The sum of little-endian words is the byte-swapped big-endian sum
+    // (RFC 1071 §2(B)); a region starting at an odd distance swaps back.
+    s = fold16(s);
+    if (((i - start) & 1) === 0) s = ((s & 0xff) << 8) | (s >>> 8);
+    acc += s;
+    i += n * 4;
+  }
+  const e8 = end - ((end - i) & 7);
+  if (((i - start) & 1) === 0) {
+    while (i < e8) {
+      hi += buf[i] + buf[i + 2] + buf[i + 4] + buf[i + 6];
+      lo += buf[i + 1] + buf[i + 3] + buf[i + 5] + buf[i + 7];
+      i += 8;
+    }
+  } else {
+    while (i < e8) {
+      lo += buf[i] + buf[i + 2] + buf[i + 4] + buf[i + 6];
+      hi += buf[i + 1] + buf[i + 3] + buf[i + 5] + buf[i + 7];
+      i += 8;
+    }
+  }
+  while (i < end) {
+    if (((i - start) & 1) === 0) hi += buf[i];
+    else lo += buf[i];
+    i++;
+  }
+  const r = acc + hi * 256 + lo;
+  return r < FOLD_AT ? r : fold16(r);
+}
+
+/**
+ * Folds a partial sum to 16 bits and complements it: the value to store in a
+ * checksum field. A result of 0 is returned as 0 (UDP callers send 0xffff).
+ */
+export function foldChecksum(acc: number): number {
+  return ~fold16(acc) & 0xffff;
+}
+
+/** The Internet checksum of `buf[start, end)`. */
+export function internetChecksum(buf: Uint8Array, start: number, end: number): number {
+  return foldChecksum(sumWords(buf, start, end));
+}
+
+/** The partial sum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768). */
+export function pseudoHeaderSumV4(
+  src: Uint8Array,
+  dst: Uint8Array,
+  proto: number,
+  l4Length: number,
+): number {
+  return ((src[0] << 8) | src[1]) + ((src[2] << 8) | src[3]) +
+    ((dst[0] << 8) | dst[1]) + ((dst[2] << 8) | dst[3]) +
+    proto + l4Length;
+}
+
+/** The partial sum of the IPv6 pseudo-header (RFC 8200 §8.1). */
+export function pseudoHeaderSumV6(
+  src: Uint8Array,
+  dst: Uint8Array,
+  nextHeader: number,
+  l4Length: number,
+): number {
+  let s = 0;
+  for (let i = 0; i < 16; i += 2) s += ((src[i] << 8) | src[i + 1]) + ((dst[i] << 8) | dst[i + 1]);
+  return s + Math.floor(l4Length / 65536) + (l4Length % 65536) + nextHeader;
+}
