@@ -8,7 +8,7 @@
  * its input); 2 wrong flags.
  */
 import process from "node:process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { writeSync } from "node:fs";
 import type { Exporter, ExporterPlugin, PluginContext, Source } from "./core/plugin.ts";
 import {
@@ -103,6 +103,9 @@ async function stitch(argv: string[]): Promise<number> {
   }
   const log = makeLogger(values);
   const source: Source = makeSource(values);
+  const bucketDir = (source as FileSource).root;
+  const isDir = await stat(bucketDir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw new UsageError(`flag -b/--bucket: folder ${bucketDir} does not exist`);
   const startTs = numberFlag(values, "start-ts", NaN, { min: 0 });
   const endTs = numberFlag(values, "end-ts", NaN, { min: 0 });
   if (!Number.isNaN(startTs) && !Number.isNaN(endTs) && endTs <= startTs) {

@@ -254,7 +254,7 @@ export function parseFlags(argv: string[], flags: FlagDef[]): FlagValues {
       value = true;
     } else {
       if (inline !== undefined) value = inline;
-      else if (i + 1 < argv.length) value = argv[++i];
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) value = argv[++i];
       else throw new UsageError(`flag --${def.name} needs a value (${def.valueName ?? "VALUE"})`);
     }
     if (def.multiple) {

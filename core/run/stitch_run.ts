@@ -190,13 +190,36 @@ async function listDataObjects(cfg: StitchConfig, report: RunReport): Promise<Li
 async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Promise<Decoded> {
   const records: CtapRecord[] = [];
   const where = o.info.key;
-  let damaged = false;
+  const kinds = new Set<string>();
+  // ctap-v1 §1: every record's time t satisfies start <= t < end. A record
+  // outside is still used (its time is what it is), but reported once.
+  const startSec = Math.floor(o.key.startMs / 1000), startNsec = (o.key.startMs % 1000) * 1e6;
+  const endSec = Math.floor(o.key.endMs / 1000), endNsec = (o.key.endMs % 1000) * 1e6;
+  let badTimes = 0;
   const dec = new CtapDecoder(
     (r) => {
-      if (r.type !== REC_END) records.push(r);
+      if (r.type === REC_END) return;
+      if (
+        r.sec < startSec || (r.sec === startSec && r.nsec < startNsec) ||
+        r.sec > endSec || (r.sec === endSec && r.nsec >= endNsec)
+      ) {
+        if (badTimes++ === 0) {
+          kinds.add("bad_time");
+          report.problem({
+            where,
+            kind: "bad_time",
+            detail:
+              `record ${records.length} at ${r.sec}.${
+                String(r.nsec).padStart(9, "0")
+              } s lies outside ` +
+              `the object's [${o.key.startMs}, ${o.key.endMs}) ms named in its key`,
+          });
+        }
+      }
+      records.push(r);
     },
     (p) => {
-      damaged = true;
+      kinds.add(p.kind);
       report.problem({ where, kind: p.kind, offset: p.offset, detail: p.detail });
     },
   );
@@ -212,18 +235,21 @@ async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Pr
     }
     dec.finish();
   } catch (e) {
-    damaged = true;
     report.objects.failed++;
     const kind = o.key.gz && bytes === 0 ? "bad_gzip" : "read_failed";
+    kinds.add(kind);
     report.problem({ where, kind, detail: (e as Error).message });
-    cfg.log.warn("object could not be read whole; its good records are used", {
-      key: where,
-      error: (e as Error).message,
-    });
   }
   report.objects.read++;
   report.objects.bytesRead += bytes;
-  if (damaged) report.objects.damaged++;
+  if (kinds.size > 0) {
+    report.objects.damaged++;
+    cfg.log.warn("damaged object: its good records are used", {
+      key: where,
+      problems: [...kinds].join(","),
+      records: records.length,
+    });
+  }
   if (dec.stats.truncated) report.objects.truncated++;
   report.records.total += dec.stats.records;
   report.records.badCrc += dec.stats.badCrc;

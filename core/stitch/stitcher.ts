@@ -28,6 +28,7 @@ import {
   REC_PACKET,
 } from "../format/ctap_record.ts";
 import type { RunReport } from "../run/report.ts";
+import { decodeLink, newParsedPacket } from "../net/link.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { macForIp, newSynthFlow, type SynthFlow, type TcpSynthesizer } from "./synth.ts";
 
@@ -73,6 +74,7 @@ export class Stitcher {
   private readonly maxPending: number;
   private readonly maxOrphanBytes: number;
   private readonly windowStart: { sec: number; nsec: number } | null;
+  private readonly parsed = newParsedPacket();
 
   constructor(
     private readonly synth: TcpSynthesizer,
@@ -391,11 +393,35 @@ export class Stitcher {
     d.add(f.meta.flow);
   }
 
+  /**
+   * A PACKET whose headers claim more bytes than it holds, while its
+   * original length says nothing was cut, is malformed: reported and
+   * skipped, so sensors never see it. Packets cut by a snap length pass.
+   */
+  private wellFormed(r: PacketRecord): boolean {
+    if (r.linkType !== 1 && r.linkType !== 101) return true;
+    try {
+      decodeLink(r.linkType, r.data, this.parsed);
+      return true;
+    } catch (e) {
+      if (r.origLen > r.data.length) return true;
+      this.report.problem({
+        where: "PACKET record",
+        kind: "malformed_packet",
+        detail: `packet at ${r.sec}.${String(r.nsec).padStart(9, "0")} s: ${
+          (e as Error).message
+        }; skipped`,
+      });
+      return false;
+    }
+  }
+
   private packet(r: PacketRecord): void {
     if (this.beforeWindow(r.sec, r.nsec)) {
       this.report.records.outsideWindow++;
       return;
     }
+    if (!this.wellFormed(r)) return;
     this.stamp(r.sec, r.nsec);
     if (r.linkType === 1) {
       this.batch.pushCopy(r.data, r.origLen, this.lastSec, this.lastNsec, 1, null);
