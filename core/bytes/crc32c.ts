@@ -11,6 +11,9 @@ const POLY = 0x82f63b78;
 /** T[k * 256 + b]: the CRC register after byte `b` followed by `k` zero bytes. */
 const T = makeTables();
 
+import { WordView } from "./words.ts";
+
+const WORDS = new WordView();
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function makeTables(): Uint32Array {
@@ -45,8 +48,10 @@ export function crc32c(buf: Uint8Array, start = 0, end: number = buf.length, crc
     while (((buf.byteOffset + i) & 3) !== 0) c = t[(c ^ buf[i++]) & 0xff] ^ (c >>> 8);
     const n = (end - i) >>> 4;
     if (LITTLE_ENDIAN) {
-      const w = new Uint32Array(buf.buffer, buf.byteOffset + i, n * 4);
-      for (let j = 0; j < w.length; j += 4) {
+      const w = WORDS.of(buf);
+      const j0 = (buf.byteOffset + i) >>> 2;
+      const jEnd = j0 + n * 4;
+      for (let j = j0; j < jEnd; j += 4) {
         const a = c ^ w[j];
         const b = w[j + 1];
         const d = w[j + 2];

@@ -9,7 +9,10 @@
  * `foldChecksum`.
  */
 
+import { WordView } from "../bytes/words.ts";
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const WORDS = new WordView();
 
 /** Above this an unfolded sum is folded, so that sums stay exact below 2^52. */
 const FOLD_AT = 2 ** 44;
@@ -39,9 +42,11 @@ export function sumWords(buf: Uint8Array, start: number, end: number, acc = 0): 
       i++;
     }
     const n = (end - i) >>> 2;
-    const w = new Uint32Array(buf.buffer, buf.byteOffset + i, n);
+    const w = WORDS.of(buf);
+    const j0 = (buf.byteOffset + i) >>> 2;
+    const jEnd = j0 + n;
     let s = 0;
-    for (let j = 0; j < n; j++) {
+    for (let j = j0; j < jEnd; j++) {
       const x = w[j];
       s += (x & 0xffff) + (x >>> 16);
     }

@@ -3,7 +3,15 @@
  * described by pooled `OutPacket` objects. The synthesizer fills a batch, the
  * pipeline hands `batch.packets` to the exporters, then `reset()`s it. No
  * per-packet allocation once the pool has grown to the batch size.
+ *
+ * Every frame is preceded by `FRAME_HEADROOM` free bytes, and frames follow
+ * each other in push order: a pcap exporter writes its 16-byte record header
+ * into the headroom and hands the arena to the kernel as it is, with no copy
+ * (see plugins/exporters/pcap).
  */
+
+/** Free bytes before every frame in the arena: the size of a pcap record header. */
+export const FRAME_HEADROOM = 16;
 import type { FlowMeta, OutPacket } from "../plugin.ts";
 
 export class PacketBatch {
@@ -37,14 +45,15 @@ export class PacketBatch {
    * arena grows it (rare), and the packets already pushed follow the move.
    */
   alloc(n: number): number {
-    if (this.used + n > this.arena.length) {
-      const next = new Uint8Array(Math.max(this.used + n, this.arena.length * 2));
+    const need = FRAME_HEADROOM + n;
+    if (this.used + need > this.arena.length) {
+      const next = new Uint8Array(Math.max(this.used + need, this.arena.length * 2));
       next.set(this.arena.subarray(0, this.used));
       this.arena = next;
       for (const p of this.packets) p.data = next;
     }
-    const off = this.used;
-    this.used += n;
+    const off = this.used + FRAME_HEADROOM;
+    this.used += need;
     return off;
   }
 

@@ -6,6 +6,7 @@
  * arena once the payload is copied in. DESIGN §1, §5.
  */
 import { foldChecksum, sumWords } from "../net/checksum.ts";
+import { FRAME_HEADROOM } from "./packet_batch.ts";
 import type { FlowMeta } from "../plugin.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 
@@ -178,7 +179,8 @@ export class TcpSynthesizer {
    * need (frames, headers, ACKs); with 0 it also covers handshake, fin and rst.
    */
   bytesNeeded(ipVersion: 4 | 6, payloadLen: number): number {
-    const hdr = ETH + (ipVersion === 4 ? 20 : 40) + TCP;
+    // Each frame also takes the batch's FRAME_HEADROOM in front of it.
+    const hdr = FRAME_HEADROOM + ETH + (ipVersion === 4 ? 20 : 40) + TCP;
     const control = 3 * (hdr + 4);
     if (payloadLen <= 0) return control;
     const mss = this.mss(ipVersion);

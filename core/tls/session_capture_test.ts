@@ -1,0 +1,226 @@
+/**
+ * TlsSession on the real captures of tests/fixtures/captures: every TCP
+ * payload event replayed in capture order (through the capture reader, the
+ * link decoder and the TCP reassembler), plaintext compared byte for byte
+ * with what the python server read and wrote, and with tshark's decryption.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { assert, assertBytesEqual, assertEquals } from "../../tests/assert.ts";
+import { flowKey, hasTool, tlsPlaintext } from "../../tests/lib/oracle.ts";
+import { toHex } from "../bytes/hex.ts";
+import { createCaptureReader } from "../format/capture.ts";
+import { decodeLink, newParsedPacket } from "../net/link.ts";
+import { type FlowEndpoints, TcpReassembler, type TcpSegment } from "../stitch/tcp_reassembly.ts";
+import { nativeBackend } from "../../plugins/crypto/native.ts";
+import type { CipherBackend } from "./crypto.ts";
+import { KeyStore } from "./key_store.ts";
+import { nobleBackend } from "./noble_backend.ts";
+import { TlsSession } from "./session.ts";
+
+const CAPTURES = new URL("../../tests/fixtures/captures/", import.meta.url);
+
+export interface ReplayedFlow {
+  key: string;
+  clientPort: number;
+  serverPort: number;
+  session: TlsSession;
+  out: [Uint8Array[], Uint8Array[]];
+}
+
+function ipText(ip: Uint8Array): string {
+  if (ip.length === 4) return ip.join(".");
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((ip[i] << 8) | ip[i + 1]).toString(16));
+  const s = groups.join(":");
+  return s === "0:0:0:0:0:0:0:1" ? "::1" : s;
+}
+
+/** Replays a capture's TCP payloads, in capture order, into one TlsSession per flow. */
+export function replayCapture(
+  pcap: Uint8Array,
+  keys: KeyStore,
+  primary: CipherBackend,
+  mutate?: (flow: number, dir: 0 | 1, offset: number, payload: Uint8Array) => Uint8Array,
+): ReplayedFlow[] {
+  const flows = new Map<number, ReplayedFlow>();
+  const reassembler = new TcpReassembler({
+    open(flow: number, _sec: number, _nsec: number, c: FlowEndpoints) {
+      const f: ReplayedFlow = {
+        key: flowKey(ipText(c.clientIp), c.clientPort, ipText(c.serverIp), c.serverPort),
+        clientPort: c.clientPort,
+        serverPort: c.serverPort,
+        out: [[], []],
+        session: null as unknown as TlsSession,
+      };
+      f.session = new TlsSession(keys, { primary, fallback: nobleBackend }, {
+        plaintext(dir, data) {
+          f.out[dir].push(data);
+        },
+      });
+      flows.set(flow, f);
+    },
+    data(flow, dir, offset, payload, sec, nsec) {
+      const f = flows.get(flow)!;
+      f.session.push(dir, mutate ? mutate(flow, dir, offset, payload) : payload, sec, nsec);
+    },
+    close() {},
+  });
+  const pkt = newParsedPacket();
+  const seg: TcpSegment = {
+    sec: 0,
+    nsec: 0,
+    ipVersion: 4,
+    src: new Uint8Array(4),
+    dst: new Uint8Array(4),
+    sport: 0,
+    dport: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    payload: new Uint8Array(0),
+  };
+  let last = { sec: 0, nsec: 0 };
+  const reader = createCaptureReader((p) => {
+    last = p;
+    if (!decodeLink(p.linkType, p.data, pkt) || pkt.ipProto !== 6 || pkt.isFragment) return;
+    seg.sec = p.sec;
+    seg.nsec = p.nsec;
+    seg.ipVersion = pkt.ipVersion as 4 | 6;
+    seg.src = pkt.src;
+    seg.dst = pkt.dst;
+    seg.sport = pkt.sport;
+    seg.dport = pkt.dport;
+    seg.seq = pkt.seq;
+    seg.ack = pkt.ack;
+    seg.flags = pkt.tcpFlags;
+    seg.window = pkt.window;
+    seg.payload = pkt.payload;
+    reassembler.segment(seg);
+  }, (p) => {
+    throw new Error(p.detail);
+  });
+  reader.push(pcap);
+  reader.finish();
+  reassembler.finish(last.sec + 1, last.nsec);
+  return [...flows.values()];
+}
+
+export function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+interface TranscriptEntry {
+  server_port: number;
+  client_port: number;
+  client_to_server_len: number;
+  client_to_server_sha256: string;
+  client_to_server_b64: string | null;
+  server_to_client_len: number;
+  server_to_client_sha256: string;
+  server_to_client_b64: string | null;
+}
+
+function fromB64(s: string): Uint8Array {
+  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+}
+
+function checkAgainstTranscript(name: string, flows: ReplayedFlow[]): number {
+  const transcript: TranscriptEntry[] = JSON.parse(
+    Deno.readTextFileSync(new URL(`${name}.transcript.json`, CAPTURES)),
+  );
+  let tls = 0;
+  for (const t of transcript) {
+    if (t.server_port !== 8443) continue;
+    tls++;
+    const f = flows.find((f) => f.clientPort === t.client_port && f.serverPort === 8443);
+    assert(f, `${name}: flow from port ${t.client_port}`);
+    const s = f.session;
+    assertEquals(
+      [s.state, s.failure],
+      ["decrypting", null],
+      `${name} ${f.key}: ${s.detail}`,
+    );
+    const sides: [0 | 1, number, string, string | null][] = [
+      [0, t.client_to_server_len, t.client_to_server_sha256, t.client_to_server_b64],
+      [1, t.server_to_client_len, t.server_to_client_sha256, t.server_to_client_b64],
+    ];
+    for (const [dir, len, sha, b64] of sides) {
+      const got = concatAll(f.out[dir]);
+      const what = `${name} ${f.key} dir ${dir}`;
+      assertEquals(got.length, len, `${what} length`);
+      assertEquals(s.stats.plaintextBytes[dir], len, `${what} stats`);
+      if (b64 !== null) assertBytesEqual(got, fromB64(b64), what);
+      assertEquals(toHex(sha256(got)), sha, `${what} sha256`);
+    }
+  }
+  return tls;
+}
+
+function load(name: string): { pcap: Uint8Array; keys: KeyStore } {
+  const keys = new KeyStore();
+  keys.addText(Deno.readTextFileSync(new URL(`${name}.keys`, CAPTURES)));
+  assertEquals(keys.stats.malformed, 0);
+  return { pcap: Deno.readFileSync(new URL(`${name}.pcap`, CAPTURES)), keys };
+}
+
+const NATIVE = nativeBackend();
+const BACKENDS: [string, CipherBackend][] = [["noble", nobleBackend], ["native", NATIVE]];
+
+for (
+  const [name, wantTls, version] of [
+    ["tls12_v4", 3, "1.2"],
+    ["tls13_v6", 3, "1.3"],
+    ["concurrent_25", 13, null],
+    ["retrans", 1, "1.3"],
+  ] as const
+) {
+  for (const [bname, backend] of BACKENDS) {
+    Deno.test(`TlsSession decrypts ${name}.pcap exactly as the server saw it (${bname})`, () => {
+      const { pcap, keys } = load(name);
+      const flows = replayCapture(pcap, keys, backend);
+      assertEquals(checkAgainstTranscript(name, flows), wantTls);
+      for (const f of flows) {
+        if (f.serverPort === 8080) {
+          assertEquals(f.session.state, "not_tls", f.key);
+          assert(f.session.decided);
+        } else {
+          assert(f.session.decided);
+          if (version !== null) assertEquals(f.session.version, version);
+          assertEquals(f.session.clientRandom!.length, 32);
+          assert(f.session.secrets().length > 0);
+        }
+      }
+    });
+  }
+}
+
+Deno.test({
+  name: "TlsSession agrees with tshark's decryption of every TLS capture",
+  ignore: !hasTool("tshark"),
+  async fn() {
+    for (const name of ["tls12_v4", "tls13_v6", "concurrent_25", "retrans"]) {
+      const { pcap, keys } = load(name);
+      const flows = replayCapture(pcap, keys, nobleBackend);
+      const oracle = await tlsPlaintext(
+        new URL(`${name}.pcap`, CAPTURES).pathname,
+        new URL(`${name}.keys`, CAPTURES).pathname,
+      );
+      let n = 0;
+      for (const [key, want] of oracle) {
+        const f = flows.find((f) => f.key === key);
+        assert(f, `${name}: our flows lack ${key}`);
+        assertBytesEqual(concatAll(f.out[0]), want.client, `${name} ${key} client`);
+        assertBytesEqual(concatAll(f.out[1]), want.server, `${name} ${key} server`);
+        n++;
+      }
+      assert(n > 0, name);
+    }
+  },
+});
