@@ -18,12 +18,16 @@ import {
   numberFlag,
   PACK_FLAGS,
   parseFlags,
+  portMapFlag,
   STITCH_FLAGS,
   stringFlag,
   UsageError,
 } from "./core/run/cli.ts";
 import { createLogger, type Logger } from "./core/run/log.ts";
-import { runStitch } from "./core/run/stitch_run.ts";
+import { runStitch, type StitchTls } from "./core/run/stitch_run.ts";
+import { KeyStore } from "./core/tls/key_store.ts";
+import { nobleBackend } from "./core/tls/noble_backend.ts";
+import { nativeBackend } from "./plugins/crypto/native.ts";
 import { runPack } from "./core/run/pack.ts";
 import { maybeGunzip } from "./core/format/gzip.ts";
 import { FileSource, openFileStream } from "./plugins/sources/file/mod.ts";
@@ -84,6 +88,78 @@ function prefixFlag(values: FlagValues): string {
   return p === "" || p.endsWith("/") ? p : p + "/";
 }
 
+/** TLS settings from the flags; null when neither decryption nor transparent mode is asked. */
+async function tlsConfig(
+  values: FlagValues,
+  source: Source,
+  log: Logger,
+): Promise<StitchTls | null> {
+  const decrypt = values["with-decrypted"] === true;
+  const transparent = values["transparent"] === true;
+  if (decrypt && transparent) {
+    throw new UsageError("flags --with-decrypted and --transparent exclude each other");
+  }
+  const undecryptable = stringFlag(values, "undecryptable") ?? "pass";
+  if (undecryptable !== "pass" && undecryptable !== "drop") {
+    throw new UsageError(`flag --undecryptable: '${undecryptable}' is not pass or drop`);
+  }
+  if (values["undecryptable"] !== undefined && !decrypt) {
+    throw new UsageError("flag --undecryptable needs --with-decrypted");
+  }
+  const portMap = portMapFlag(values);
+  if (portMap.size > 0 && !decrypt) {
+    throw new UsageError("flag --decrypted-port-map needs --with-decrypted");
+  }
+  const keyWait = numberFlag(values, "key-wait", 30, { min: 0, max: 86400 });
+  const maxPending = numberFlag(values, "max-pending-bytes", 256 << 20, {
+    min: 65536,
+    integer: true,
+  });
+  const crypto = stringFlag(values, "crypto") ?? "native";
+  if (crypto !== "native" && crypto !== "noble") {
+    throw new UsageError(`flag --crypto: '${crypto}' is not native or noble`);
+  }
+  if (!decrypt && !transparent) {
+    for (const f of ["keylog", "keylog-bucket", "key-wait", "max-pending-bytes", "crypto"]) {
+      if (values[f] !== undefined) {
+        throw new UsageError(`flag --${f} needs --with-decrypted or --transparent`);
+      }
+    }
+    return null;
+  }
+  const keyStore = new KeyStore();
+  const keylog = stringFlag(values, "keylog");
+  if (keylog !== undefined) {
+    const text = await readFile(keylog, "utf8").catch((e) => {
+      throw new UsageError(`flag --keylog: cannot read ${keylog}: ${(e as Error).message}`);
+    });
+    keyStore.addText(text);
+    log.info("key log read", {
+      file: keylog,
+      entries: keyStore.stats.entries,
+      malformed: keyStore.stats.malformed,
+    });
+  }
+  const keyBucket = stringFlag(values, "keylog-bucket");
+  let keySource: Source = source;
+  if (keyBucket !== undefined) {
+    const isDir = await stat(keyBucket).then((s) => s.isDirectory(), () => false);
+    if (!isDir) throw new UsageError(`flag -k/--keylog-bucket: folder ${keyBucket} does not exist`);
+    keySource = new FileSource(keyBucket);
+  }
+  const primary = crypto === "native" ? nativeBackend() : nobleBackend;
+  return {
+    mode: decrypt ? "decrypt" : "transparent",
+    keyStore,
+    keySource,
+    keyWaitMs: Math.round(keyWait * 1000),
+    backends: { primary, fallback: nobleBackend },
+    undecryptable,
+    portMap,
+    maxPendingBytes: maxPending,
+  };
+}
+
 async function stitch(argv: string[]): Promise<number> {
   const plugins = await loadExporters();
   const flags = [...STITCH_FLAGS, ...pluginFlags(plugins)];
@@ -126,6 +202,8 @@ async function stitch(argv: string[]): Promise<number> {
     }
   }
 
+  const tls = await tlsConfig(values, source, log);
+
   const ctx: PluginContext = {
     log: (level, msg, fields) => log[level](msg, fields),
     openOutput,
@@ -151,6 +229,7 @@ async function stitch(argv: string[]): Promise<number> {
     maxInflightBytes: 256 << 20,
     exporters,
     log,
+    tls,
   });
   for (const e of exporters) await e.close();
   const reportPath = stringFlag(values, "report");

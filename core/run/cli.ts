@@ -23,6 +23,7 @@ export interface FlagDef extends PluginFlag {
 const G_SOURCE = "Source";
 const G_SELECT = "Selection";
 const G_OUTPUT = "Output";
+const G_TLS = "TLS";
 const G_RUN = "Run";
 
 /** Flags of `stitcher` (stitching). Exporter plugins add theirs under their own names. */
@@ -84,6 +85,69 @@ export const STITCH_FLAGS: FlagDef[] = [
     type: "string",
     valueName: "BYTES",
     help: "largest packet on the wire; TCP segments are cut to fit (default 1500)",
+  },
+  {
+    group: G_TLS,
+    name: "with-decrypted",
+    type: "boolean",
+    help: "export TLS flows decrypted: only their application plaintext, as clean TCP",
+  },
+  {
+    group: G_TLS,
+    name: "transparent",
+    type: "boolean",
+    help: "export traffic as it was and hand each flow's session secrets to the exporters",
+  },
+  {
+    group: G_TLS,
+    name: "keylog",
+    type: "string",
+    valueName: "FILE",
+    help: "NSS key log file (SSLKEYLOGFILE) to use as well",
+  },
+  {
+    group: G_TLS,
+    name: "keylog-bucket",
+    short: "k",
+    type: "string",
+    valueName: "NAME",
+    help: "bucket holding keys/ objects, when not the data bucket",
+  },
+  {
+    group: G_TLS,
+    name: "key-wait",
+    type: "string",
+    valueName: "SECONDS",
+    help: "how long (capture time) traffic waits for a late key (default 30)",
+  },
+  {
+    group: G_TLS,
+    name: "max-pending-bytes",
+    type: "string",
+    valueName: "N",
+    help: "bytes held in all while TLS flows wait for a decision (default 268435456)",
+  },
+  {
+    group: G_TLS,
+    name: "undecryptable",
+    type: "string",
+    valueName: "pass|drop",
+    help:
+      "with --with-decrypted: export a flow that cannot be decrypted as it was, or drop it (default pass)",
+  },
+  {
+    group: G_TLS,
+    name: "decrypted-port-map",
+    type: "string",
+    valueName: "FROM:TO,...",
+    help: "server ports of decrypted flows, e.g. 443:80,8443:8080",
+  },
+  {
+    group: G_TLS,
+    name: "crypto",
+    type: "string",
+    valueName: "native|noble",
+    help: "cipher backend: node:crypto with @noble fallback (default), or @noble only",
   },
   {
     group: G_RUN,
@@ -311,16 +375,32 @@ export function helpText(
     list.push(f);
     groups.set(f.group, list);
   }
+  const names = (f: FlagDef) =>
+    (f.short ? `-${f.short}, ` : "    ") + `--${f.name}` +
+    (f.type === "string" ? ` ${f.valueName ?? "VALUE"}` : "");
+  const width = Math.max(...flags.map((f) => names(f).length)) + 2;
   const rows: string[] = [usage, ""];
   for (const [group, list] of groups) {
     rows.push(`${group}:`);
-    for (const f of list) {
-      const names = (f.short ? `-${f.short}, ` : "    ") + `--${f.name}` +
-        (f.type === "string" ? ` ${f.valueName ?? "VALUE"}` : "");
-      rows.push(`  ${names.padEnd(36)} ${f.help}`);
-    }
+    for (const f of list) rows.push(`  ${names(f).padEnd(width)}${f.help}`);
     rows.push("");
   }
   if (footer) rows.push(footer);
   return rows.join("\n");
+}
+
+/** `--decrypted-port-map 443:80,8443:8080` as a map; anything else is a UsageError. */
+export function portMapFlag(values: FlagValues): Map<number, number> {
+  const raw = stringFlag(values, "decrypted-port-map");
+  const map = new Map<number, number>();
+  if (raw === undefined) return map;
+  for (const pair of raw.split(",")) {
+    const m = /^(\d{1,5}):(\d{1,5})$/.exec(pair.trim());
+    const from = m ? Number(m[1]) : NaN, to = m ? Number(m[2]) : NaN;
+    if (!m || from < 1 || from > 65535 || to < 1 || to > 65535) {
+      throw new UsageError(`flag --decrypted-port-map: '${pair}' is not PORT:PORT (1-65535)`);
+    }
+    map.set(from, to);
+  }
+  return map;
 }

@@ -22,6 +22,9 @@ import { WatermarkMerger } from "../stitch/merge.ts";
 import { PacketBatch } from "../stitch/packet_batch.ts";
 import { Stitcher } from "../stitch/stitcher.ts";
 import { TcpSynthesizer } from "../stitch/synth.ts";
+import type { TlsOptions } from "../stitch/stitcher.ts";
+import { KeyLogDecoder } from "../format/keylog.ts";
+import type { KeyStore } from "../tls/key_store.ts";
 import type { Logger } from "./log.ts";
 import { RunReport } from "./report.ts";
 
@@ -39,8 +42,19 @@ export interface StitchConfig {
   maxInflightBytes: number;
   exporters: Exporter[];
   log: Logger;
+  /** TLS decryption or transparent secrets; null for neither. */
+  tls?: StitchTls | null;
   /** Called once per object listed, for tests that reorder or fail listings. */
   signal?: AbortSignal;
+}
+
+/** TLS settings of a run: the stitcher's options plus where keys come from. */
+export interface StitchTls extends Omit<TlsOptions, "keys"> {
+  keyStore: KeyStore;
+  /** Where `keys/` objects are listed (the data bucket, or `-k`); null for none. */
+  keySource: Source | null;
+  /** How long (capture time) traffic waits for its keys (`--key-wait`). */
+  keyWaitMs: number;
 }
 
 interface Listed {
@@ -55,7 +69,19 @@ interface Decoded {
 }
 
 export async function runStitch(cfg: StitchConfig, report = new RunReport()): Promise<RunReport> {
-  const objects = await listDataObjects(cfg, report);
+  const objects = await listObjects(cfg, cfg.source, "data", report, 0);
+  const tls = cfg.tls ?? null;
+  const keyObjects = tls?.keySource
+    ? await listObjects(cfg, tls.keySource, "keys", report, tls.keyWaitMs)
+    : [];
+  keyObjects.sort((a, b) => a.key.startMs - b.key.startMs || (a.info.key < b.info.key ? -1 : 1));
+  let keysLoaded = 0;
+  /** Loads every keys object that starts before `ms` (Infinity: all). */
+  const loadKeysBefore = async (ms: number) => {
+    while (keysLoaded < keyObjects.length && keyObjects[keysLoaded].key.startMs < ms) {
+      await loadKeys(cfg, tls!, keyObjects[keysLoaded++], report);
+    }
+  };
   const origins: string[] = [];
   const originTags = new Map<string, number>();
   for (const o of objects) {
@@ -75,17 +101,25 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
   const batch = new PacketBatch();
   const stitcher = new Stitcher(synth, batch, report, {
     windowStart: cfg.startMs === null ? null : msTime(cfg.startMs),
+    tls: tls === null ? null : { ...tls, keys: tls.keyStore },
   });
   const merger = new WatermarkMerger<Exclude<CtapRecord, { type: typeof REC_END }>>();
   const endSec = cfg.endMs === null ? Infinity : Math.floor(cfg.endMs / 1000);
   const endNsec = cfg.endMs === null ? 0 : (cfg.endMs % 1000) * 1e6;
 
+  // Packets first, then the secrets queued after them: a secret reaches the
+  // exporters after its ClientHello and before anything it decrypts.
   const flush = async () => {
-    if (batch.count === 0) return;
-    for (const e of cfg.exporters) await e.write(batch.packets);
-    report.packets.out += batch.count;
-    report.bytes.frames += batch.used;
-    batch.reset();
+    if (batch.count > 0) {
+      for (const e of cfg.exporters) await e.write(batch.packets);
+      report.packets.out += batch.count;
+      report.bytes.frames += batch.used;
+      batch.reset();
+    }
+    if (stitcher.hasSecrets) {
+      const secrets = stitcher.takeSecrets();
+      for (const e of cfg.exporters) await e.secrets?.(secrets);
+    }
   };
   const emit = (r: CtapRecord, tag: number): boolean => {
     if (r.type !== REC_END && (r.sec > endSec || (r.sec === endSec && r.nsec >= endNsec))) {
@@ -93,7 +127,7 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
       return false;
     }
     stitcher.record(r, origins[tag]);
-    return batch.ripe;
+    return batch.ripe || stitcher.hasSecrets;
   };
 
   const inflight: Promise<Decoded>[] = [];
@@ -118,12 +152,17 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     merger.add(d.records as Exclude<CtapRecord, { type: typeof REC_END }>[], objects[i].originTag);
     const wm = i + 1 < objects.length ? msTime(objects[i + 1].key.startMs) : null;
     if (wm === null) {
+      await loadKeysBefore(Infinity);
       while (merger.releaseAll(emit)) await flush();
     } else {
+      // Traffic before the watermark is released only once every key stored
+      // up to --key-wait after it is in the store.
+      if (tls !== null) await loadKeysBefore(objects[i + 1].key.startMs + tls.keyWaitMs);
       while (merger.release(wm.sec, wm.nsec, emit)) await flush();
     }
     if (batch.ripe) await flush();
   }
+  await loadKeysBefore(Infinity);
   while (merger.releaseAll(emit)) await flush();
   stitcher.finish();
   await flush();
@@ -136,19 +175,29 @@ function msTime(ms: number): { sec: number; nsec: number } {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
 }
 
-/** Lists the data objects to read: pruned by origin and time window, sorted later. */
-async function listDataObjects(cfg: StitchConfig, report: RunReport): Promise<Listed[]> {
-  const base = cfg.prefix + "data/";
+/**
+ * Lists the `kind` objects to read: pruned by origin and by the time window
+ * (its end moved `lateMs` later, for keys stored after their traffic).
+ */
+async function listObjects(
+  cfg: StitchConfig,
+  source: Source,
+  kind: "data" | "keys",
+  report: RunReport,
+  lateMs: number,
+): Promise<Listed[]> {
+  const base = cfg.prefix + kind + "/";
+  const endMs = cfg.endMs === null ? null : cfg.endMs + lateMs;
   const out: Listed[] = [];
   const prefixes: string[] = [];
   const windowed = cfg.startMs !== null || cfg.endMs !== null;
   const needOrigins = windowed || cfg.originGlobs.length > 0;
-  if (needOrigins && cfg.source.listFolders !== undefined) {
-    for await (const folder of cfg.source.listFolders(base, { signal: cfg.signal })) {
+  if (needOrigins && source.listFolders !== undefined) {
+    for await (const folder of source.listFolders(base, { signal: cfg.signal })) {
       const origin = folder.slice(base.length).replace(/\/$/, "");
       if (cfg.originGlobs.length > 0 && !matchesAnyGlob(origin, cfg.originGlobs)) continue;
       if (windowed) {
-        prefixes.push(...listingPrefixes("data", [origin], cfg.startMs, cfg.endMs, cfg.prefix));
+        prefixes.push(...listingPrefixes(kind, [origin], cfg.startMs, endMs, cfg.prefix));
       } else {
         prefixes.push(folder);
       }
@@ -157,10 +206,10 @@ async function listDataObjects(cfg: StitchConfig, report: RunReport): Promise<Li
     prefixes.push(base);
   }
   for (const prefix of prefixes) {
-    for await (const info of cfg.source.list(prefix, { signal: cfg.signal })) {
+    for await (const info of source.list(prefix, { signal: cfg.signal })) {
       report.objects.listed++;
       const key = parseObjectKey(info.key, cfg.prefix);
-      if (key === null || key.kind !== "data") {
+      if (key === null || key.kind !== kind) {
         report.skip("bad_name");
         report.problem({
           where: info.key,
@@ -176,7 +225,7 @@ async function listDataObjects(cfg: StitchConfig, report: RunReport): Promise<Li
       }
       if (
         (cfg.startMs !== null && key.endMs <= cfg.startMs) ||
-        (cfg.endMs !== null && key.startMs >= cfg.endMs)
+        (endMs !== null && key.startMs >= endMs)
       ) {
         report.skip("outside_window");
         continue;
@@ -256,4 +305,41 @@ async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Pr
   report.records.malformed += dec.stats.malformed;
   report.records.unknownType += dec.stats.unknownType;
   return { records, bytes };
+}
+
+/** Reads one keys object into the key store; bad lines are counted, never fatal. */
+async function loadKeys(
+  cfg: StitchConfig,
+  tls: StitchTls,
+  o: Listed,
+  report: RunReport,
+): Promise<void> {
+  const store = tls.keyStore;
+  const dec = new KeyLogDecoder(
+    (e) => store.add(e.label, e.clientRandom, e.secret),
+    (p) =>
+      report.problem({
+        where: o.info.key,
+        kind: `key_${p.kind}`,
+        offset: p.line,
+        detail: p.detail,
+      }),
+  );
+  try {
+    const raw = await tls.keySource!.open(o.info.key, { signal: cfg.signal });
+    const reader = maybeGunzip(raw, o.info.key).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      dec.push(value);
+    }
+    dec.finish();
+  } catch (e) {
+    report.objects.failed++;
+    report.problem({ where: o.info.key, kind: "read_failed", detail: (e as Error).message });
+  }
+  report.keys.objects++;
+  report.keys.entries = store.stats.entries;
+  report.keys.malformed = store.stats.malformed + dec.stats.malformed;
+  report.keys.unknownLabels = store.stats.unknownLabels;
 }

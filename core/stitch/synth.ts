@@ -494,7 +494,7 @@ export class TcpSynthesizer {
       // A view per segment costs as much as the copy: avoid it when the
       // segment is the whole payload (the usual case) or tiny.
       if (pa === 0 && pb === src.length) a.set(src, p);
-      else if (segLen <= 64) for (let i = 0; i < segLen; i++) a[p + i] = src[pa + i];
+      else if (segLen <= 64) { for (let i = 0; i < segLen; i++) a[p + i] = src[pa + i]; }
       else a.set(src.subarray(pa, pb), p);
       sum = sumWords(a, p, p + segLen, sum);
     }

@@ -24,6 +24,7 @@
  * `DecodeError`; their results copy what they keep (random, session id).
  */
 import { ByteReader, ByteWriter, DecodeError } from "../bytes/cursor.ts";
+import { fromHex } from "../bytes/hex.ts";
 
 export const HS_HELLO_REQUEST = 0;
 export const HS_CLIENT_HELLO = 1;
@@ -52,39 +53,8 @@ export const TLS12 = 0x0303;
 export const TLS13 = 0x0304;
 
 /** SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 §4.1.3). */
-export const HELLO_RETRY_REQUEST_RANDOM = Uint8Array.of(
-  0xcf,
-  0x21,
-  0xad,
-  0x74,
-  0xe5,
-  0x9a,
-  0x61,
-  0x11,
-  0xbe,
-  0x1d,
-  0x8c,
-  0x02,
-  0x1e,
-  0x65,
-  0xb8,
-  0x91,
-  0xc2,
-  0xa2,
-  0x11,
-  0x16,
-  0x7a,
-  0xbb,
-  0x8c,
-  0x5e,
-  0x07,
-  0x9e,
-  0x09,
-  0xe2,
-  0xc8,
-  0xa8,
-  0x33,
-  0x9c,
+export const HELLO_RETRY_REQUEST_RANDOM: Uint8Array = fromHex(
+  "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c",
 );
 
 /** Default bound on a kept message body. */

@@ -20,7 +20,7 @@
  * nothing here logs, and no message carries a secret.
  */
 import { toHex } from "../bytes/hex.ts";
-import { parseKeyLog } from "../format/keylog.ts";
+import { KEYLOG_LABELS, parseKeyLog } from "../format/keylog.ts";
 
 export interface SessionKeys {
   masterSecret?: Uint8Array;
@@ -63,7 +63,7 @@ export function sessionSecrets(
 export interface KeyStoreStats {
   /** Entries stored (a repeated entry counts again). */
   entries: number;
-  /** Lines that are not key log entries, and add() calls with a bad client random or secret. */
+  /** Lines that are not key log entries, and add() calls with a bad client random or secret size. */
   malformed: number;
   /** Entries with a label this store does not keep. */
   unknownLabels: number;
@@ -98,7 +98,7 @@ export class KeyStore {
       this.stats.unknownLabels++;
       return false;
     }
-    if (clientRandom.length !== 32 || secret.length === 0 || secret.length > 64) {
+    if (clientRandom.length !== 32 || !KEYLOG_LABELS.get(label)!.includes(secret.length)) {
       this.stats.malformed++;
       return false;
     }

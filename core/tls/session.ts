@@ -62,6 +62,7 @@ import {
   CT_APPLICATION_DATA,
   CT_CHANGE_CIPHER_SPEC,
   CT_HANDSHAKE,
+  CT_HEARTBEAT,
   RecordFramer,
   type TlsRecord,
 } from "./record.ts";
@@ -565,8 +566,8 @@ export class TlsSession {
     }
     const keys = this.keys!;
     if (sh.version === "1.2") {
-      if (keys.masterSecret === undefined) {
-        this.fail("no_key", "no CLIENT_RANDOM entry for this TLS 1.2 session");
+      if (keys.masterSecret?.length !== 48) {
+        this.fail("no_key", "no 48-byte CLIENT_RANDOM entry for this TLS 1.2 session");
         return false;
       }
       const kb = keyBlock12(suite, keys.masterSecret, this._clientRandom!, sh.random);
@@ -596,6 +597,21 @@ export class TlsSession {
       ).filter(([, v]) => v === undefined).map(([k]) => k);
       if (missing.length > 0) {
         this.fail("no_key", `no ${missing.join(", ")} for this TLS 1.3 session`);
+        return false;
+      }
+      const hashLen = suite.prfHash === "sha384" ? 48 : 32;
+      const sizes = [
+        keys.clientHandshake!,
+        keys.serverHandshake!,
+        keys.clientTraffic0!,
+        keys.serverTraffic0!,
+      ]
+        .map((k) => k.length);
+      if (sizes.some((n) => n !== hashLen)) {
+        this.fail(
+          "no_key",
+          `TLS 1.3 secrets of ${sizes.join("/")} bytes for ${suite.name}, which needs ${hashLen}`,
+        );
         return false;
       }
       s.cipher = this.cipher13(suite, backend, keys.serverHandshake!);
@@ -632,6 +648,7 @@ export class TlsSession {
       case CT_HANDSHAKE:
         return this.feedHandshake(dir, d, fragment, () => true);
       case CT_ALERT:
+      case CT_HEARTBEAT:
         return;
       case CT_CHANGE_CIPHER_SPEC:
         if (d.hs.midMessage) {

@@ -20,6 +20,8 @@ import { TlsSession } from "./session.ts";
 const CAPTURES = new URL("../../tests/fixtures/captures/", import.meta.url);
 
 export interface ReplayedFlow {
+  /** The reassembler's flow id. */
+  id: number;
   key: string;
   clientPort: number;
   serverPort: number;
@@ -46,6 +48,7 @@ export function replayCapture(
   const reassembler = new TcpReassembler({
     open(flow: number, _sec: number, _nsec: number, c: FlowEndpoints) {
       const f: ReplayedFlow = {
+        id: flow,
         key: flowKey(ipText(c.clientIp), c.clientPort, ipText(c.serverIp), c.serverPort),
         clientPort: c.clientPort,
         serverPort: c.serverPort,
@@ -223,4 +226,107 @@ Deno.test({
       assert(n > 0, name);
     }
   },
+});
+
+interface Event {
+  dir: 0 | 1;
+  bytes: Uint8Array;
+  sec: number;
+  nsec: number;
+}
+
+/** The in-order data events of the first flow to port `port` (copies). */
+function flowEvents(pcap: Uint8Array, port: number, nth = 0): Event[] {
+  const byFlow = new Map<number, Event[]>();
+  const flows = replayCapture(pcap, new KeyStore(), nobleBackend, (flow, dir, _o, payload) => {
+    let list = byFlow.get(flow);
+    if (!list) byFlow.set(flow, list = []);
+    list.push({ dir, bytes: payload.slice(), sec: 0, nsec: 0 });
+    return payload;
+  });
+  const ids = flows.filter((f) => f.serverPort === port).map((f) => f.id).sort((a, b) => a - b);
+  return byFlow.get(ids[nth])!;
+}
+
+function runEvents(events: Event[], keys: KeyStore, primary: CipherBackend = nobleBackend) {
+  const out: [Uint8Array[], Uint8Array[]] = [[], []];
+  const session = new TlsSession(keys, { primary, fallback: nobleBackend }, {
+    plaintext(dir, data) {
+      out[dir].push(data);
+    },
+  });
+  for (const e of events) session.push(e.dir, e.bytes, e.sec, e.nsec);
+  return { session, out: [concatAll(out[0]), concatAll(out[1])] };
+}
+
+Deno.test("TlsSession on a real TLS 1.2 and 1.3 flow: wrong key → bad_tag", () => {
+  for (const name of ["tls12_v4", "tls13_v6"]) {
+    const { pcap, keys } = load(name);
+    const events = flowEvents(pcap, 8443);
+    assertEquals(runEvents(events, keys).session.state, "decrypting");
+    // The same key log with every secret's last byte changed.
+    const text = Deno.readTextFileSync(new URL(`${name}.keys`, CAPTURES));
+    const wrong = new KeyStore();
+    wrong.addText(
+      text.split("\n").map((l) => l.length > 0 ? l.slice(0, -1) + (l.endsWith("0") ? "1" : "0") : l)
+        .join("\n"),
+    );
+    const res = runEvents(events, wrong);
+    assertEquals([res.session.state, res.session.failure], ["failed", "bad_tag"], name);
+    assertEquals(res.out[0].length + res.out[1].length, 0);
+  }
+});
+
+Deno.test("TlsSession on a real flow: ClientHello in 1-byte pushes, everything in odd pieces", () => {
+  const { pcap, keys } = load("tls13_v6");
+  const events = flowEvents(pcap, 8443, 1);
+  const whole = runEvents(events, keys);
+  assertEquals(whole.session.state, "decrypting");
+  const pieces: Event[] = [];
+  for (const [i, e] of events.entries()) {
+    const n = i === 0 ? 1 : 7 + i;
+    for (let k = 0; k < e.bytes.length; k += n) {
+      pieces.push({ ...e, bytes: e.bytes.subarray(k, k + n) });
+    }
+  }
+  const res = runEvents(pieces, keys);
+  assertEquals(res.session.state, "decrypting");
+  assertBytesEqual(res.out[0], whole.out[0]);
+  assertBytesEqual(res.out[1], whole.out[1]);
+});
+
+Deno.test("TlsSession survives 300 random mutations of real TLS streams", () => {
+  let x = 0x9e3779b9;
+  const rand = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const states = new Map<string, number>();
+  const cases: [Event[], KeyStore][] = [];
+  for (const name of ["tls12_v4", "tls13_v6"]) {
+    const { pcap, keys } = load(name);
+    cases.push([flowEvents(pcap, 8443), keys]);
+  }
+  for (let i = 0; i < 300; i++) {
+    const [events, keys] = cases[i % cases.length];
+    const mutated = events.map((e) => ({ ...e, bytes: e.bytes.slice() }));
+    const flips = 1 + rand(4);
+    for (let k = 0; k < flips; k++) {
+      const e = mutated[rand(Math.min(mutated.length, k === 0 ? 6 : mutated.length))];
+      if (e.bytes.length === 0) continue;
+      // Mostly near the start of an event, where the headers and hellos are.
+      const at = rand(2) === 0 ? rand(Math.min(e.bytes.length, 64)) : rand(e.bytes.length);
+      e.bytes[at] ^= 1 + rand(255);
+    }
+    if (rand(10) === 0) mutated.length = rand(mutated.length);
+    const { session } = runEvents(mutated, keys);
+    const key = `${session.state}/${session.failure}`;
+    states.set(key, (states.get(key) ?? 0) + 1);
+    assert(["detecting", "handshake", "decrypting", "not_tls", "failed"].includes(session.state));
+    assertEquals(session.state === "failed", session.failure !== null, key);
+    assertEquals(session.pendingRecordBytes <= 1 << 20, true);
+  }
+  assert((states.get("failed/bad_tag") ?? 0) > 50, JSON.stringify([...states]));
 });

@@ -749,32 +749,26 @@ export interface CaptureConn {
 }
 
 class Stream {
-  next = -1;
-  parts: Uint8Array[] = [];
-  len = 0;
+  isn = -1;
+  segs: { rel: number; data: Uint8Array }[] = [];
   add(seq: number, flags: number, payload: Uint8Array): void {
-    if (flags & SYN) {
-      this.next = (seq + 1) >>> 0;
-      return;
+    if (flags & SYN) this.isn = seq;
+    else if (payload.length > 0 && this.isn >= 0) {
+      this.segs.push({ rel: (seq - this.isn - 1) >>> 0, data: payload.slice() });
     }
-    if (payload.length === 0 || this.next < 0) return;
-    const ahead = (seq - this.next) | 0;
-    if (ahead > 0) fail(`TCP gap of ${ahead} bytes at seq ${seq}`);
-    const skip = -ahead;
-    if (skip >= payload.length) return;
-    const fresh = payload.slice(skip);
-    this.parts.push(fresh);
-    this.len += fresh.length;
-    this.next = (this.next + fresh.length) >>> 0;
   }
+  /** The bytes in sequence order; overlaps (retransmissions) kept once. */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.len);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
+    this.segs.sort((a, b) => a.rel - b.rel);
+    const parts: Uint8Array[] = [];
+    let next = 0;
+    for (const { rel, data } of this.segs) {
+      if (rel > next) fail(`TCP gap of ${rel - next} bytes at relative seq ${next}`);
+      if (rel + data.length <= next) continue;
+      parts.push(data.subarray(next - rel));
+      next = rel + data.length;
     }
-    return out;
+    return concat(parts);
   }
 }
 

@@ -50,6 +50,7 @@ function open(
   checkKey(alg, key, AEAD_KEY_LEN[alg]);
   if (sealed.length < TAG_LEN) return null;
   const end = sealed.length - TAG_LEN;
+  // The GCM overload's types: ChaCha20-Poly1305 deciphers have the same setAAD/setAuthTag.
   const d = createDecipheriv(alg as "aes-128-gcm", key, nonce, { authTagLength: TAG_LEN });
   d.setAuthTag(sealed.subarray(end));
   if (aad.length > 0) d.setAAD(aad);
@@ -101,7 +102,7 @@ function hmac(hash: HashAlg, key: Uint8Array, parts: Uint8Array[]): Uint8Array {
 
 function hex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(2 * i, 2), 16);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 

@@ -1,0 +1,115 @@
+import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { cbc } from "@noble/ciphers/aes.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { assert, assertBytesEqual, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { toHex } from "../../core/bytes/hex.ts";
+import { type KeyLogEntry, parseKeyLog } from "../../core/format/keylog.ts";
+import type { AeadAlg } from "../../core/tls/crypto.ts";
+import { nextTrafficSecret13 } from "../../core/tls/key_schedule.ts";
+import { nobleBackend } from "../../core/tls/noble_backend.ts";
+import { backendCases, captureConns, decryptConn, RFC8448 } from "../../core/tls/test_vectors.ts";
+import { nativeBackend } from "./native.ts";
+
+const native = nativeBackend();
+const encryptCbc = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) =>
+  cbc(key, iv, { disablePadding: true }).encrypt(data);
+
+for (const c of backendCases(encryptCbc)) {
+  Deno.test(`nativeBackend: ${c.name}`, () => c.run(native));
+}
+
+Deno.test("nativeBackend() probes AES-GCM, AES-CBC and (where the runtime has it) ChaCha20-Poly1305", () => {
+  for (const alg of ["aes-128-gcm", "aes-256-gcm", "aes-128-cbc", "aes-256-cbc"] as const) {
+    assert(native.supports(alg), alg);
+  }
+  // Deno's node:crypto has ChaCha20-Poly1305; Bun's has not.
+  assertEquals(native.supports("chacha20-poly1305"), !("Bun" in globalThis));
+});
+
+Deno.test("nativeBackend and nobleBackend open each other's records of every size up to 16 KiB", () => {
+  const algs: AeadAlg[] = ["aes-128-gcm", "aes-256-gcm", "chacha20-poly1305"];
+  let x = 12345;
+  const rand = (n: number) =>
+    new Uint8Array(n).map(() => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+  for (const alg of algs) {
+    if (!native.supports(alg)) continue;
+    for (const len of [0, 1, 15, 16, 17, 255, 1000, 16383, 16384, 16384 + 256]) {
+      const key = rand(alg === "aes-128-gcm" ? 16 : 32),
+        nonce = rand(12),
+        aad = rand(13),
+        plain = rand(len);
+      const a = native.aeadSeal(alg, key, nonce, aad, plain);
+      const b = nobleBackend.aeadSeal(alg, key, nonce, aad, plain);
+      assertBytesEqual(a, b, `${alg} ${len}`);
+      assertBytesEqual(nobleBackend.aeadOpen(alg, key, nonce, aad, a)!, plain);
+      assertBytesEqual(native.aeadOpen(alg, key, nonce, aad, b)!, plain);
+      assertEquals(
+        Object.getPrototypeOf(native.aeadOpen(alg, key, nonce, aad, b)),
+        Uint8Array.prototype,
+      );
+    }
+  }
+});
+
+Deno.test("nativeBackend rejects a key of the wrong length, naming the lengths", () => {
+  const z = new Uint8Array(12);
+  assertThrows(
+    () => native.aeadOpen("aes-256-gcm", new Uint8Array(16), z, z, new Uint8Array(32)),
+    Error,
+    "aes-256-gcm needs a 32-byte key, got 16 bytes",
+  );
+});
+
+Deno.test('nextTrafficSecret13() matches HMAC-SHA256 over the RFC 8446 §7.1 HkdfLabel for "traffic upd"', () => {
+  // HKDF-Expand, one block: T(1) = HMAC(secret, HkdfLabel || 0x01); HkdfLabel = 0020 || 11 "tls13 traffic upd" || 00.
+  const label = new Uint8Array([
+    0x00,
+    0x20,
+    17,
+    ...new TextEncoder().encode("tls13 traffic upd"),
+    0x00,
+    0x01,
+  ]);
+  const want = createHmac("sha256", RFC8448.serverApSecret).update(label).digest();
+  assertBytesEqual(nextTrafficSecret13("sha256", RFC8448.serverApSecret), new Uint8Array(want));
+});
+
+async function fixture(name: string) {
+  const dir = new URL("../../tests/fixtures/captures/", import.meta.url);
+  const pcap = new Uint8Array(await readFile(new URL(`${name}.pcap`, dir)));
+  const keys: KeyLogEntry[] = [];
+  parseKeyLog(await readFile(new URL(`${name}.keys`, dir), "utf8"), (e) => keys.push(e), (p) => {
+    throw new Error(`keylog line ${p.line}: ${p.detail}`);
+  });
+  const transcript = JSON.parse(
+    await readFile(new URL(`${name}.transcript.json`, dir), "utf8"),
+  ) as {
+    client_port: string;
+    client_to_server_sha256: string;
+    server_to_client_sha256: string;
+  }[];
+  return { pcap, keys, transcript };
+}
+
+for (const name of ["tls12_v4", "tls13_v6", "concurrent_25", "retrans"]) {
+  Deno.test(`${name}.pcap decrypts with its key log to the server's plaintext (nativeBackend)`, async () => {
+    const { pcap, keys, transcript } = await fixture(name);
+    const conns = captureConns(pcap, 8443);
+    assert(conns.length > 0);
+    for (const conn of conns) {
+      const d = decryptConn(conn, keys, native);
+      const t = transcript.find((t) => Number(t.client_port) === conn.clientPort)!;
+      assertEquals(
+        toHex(sha256(d.toServer.app)),
+        t.client_to_server_sha256,
+        `port ${conn.clientPort} up`,
+      );
+      assertEquals(
+        toHex(sha256(d.toClient.app)),
+        t.server_to_client_sha256,
+        `port ${conn.clientPort} down`,
+      );
+    }
+  });
+}
