@@ -26,8 +26,41 @@ export interface Source {
    * pruning by origin before listing hours needs the origins first.)
    */
   listFolders?(prefix: string, opts?: { signal?: AbortSignal }): AsyncIterable<string>;
-  /** Streams one object's bytes (still compressed if its key ends in `.gz`). */
-  open(key: string, opts?: { signal?: AbortSignal }): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Streams one object's bytes (still compressed if its key ends in `.gz`),
+   * from byte `start` on when given (a ranged read, to resume a download).
+   */
+  open(
+    key: string,
+    opts?: { signal?: AbortSignal; start?: number },
+  ): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** Why a source call failed; `retryable` says whether trying again can help. */
+export type SourceErrorKind =
+  | "auth"
+  | "no_bucket"
+  | "not_found"
+  | "throttled"
+  | "server"
+  | "network"
+  | "timeout"
+  | "other";
+
+/**
+ * The error sources throw. Messages name the provider, bucket and key, never
+ * a credential.
+ */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly kind: SourceErrorKind,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SourceError";
+  }
 }
 
 /** Where `stitcher pack` writes objects. */

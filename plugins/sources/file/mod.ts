@@ -7,7 +7,7 @@
 import { mkdir, open, readdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import type { ObjectInfo, Sink, Source } from "../../../core/plugin.ts";
+import { type ObjectInfo, type Sink, type Source, SourceError } from "../../../core/plugin.ts";
 
 const CHUNK = 1 << 20;
 
@@ -33,8 +33,16 @@ export class FileSource implements Source, Sink {
     for (const e of entries) if (e.isDirectory()) yield `${prefix}${e.name}/`;
   }
 
-  open(key: string, opts: { signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
-    return openFileStream(this.path(key), opts.signal, `${key} in bucket folder ${this.root}`);
+  open(
+    key: string,
+    opts: { signal?: AbortSignal; start?: number } = {},
+  ): Promise<ReadableStream<Uint8Array>> {
+    return openFileStream(
+      this.path(key),
+      opts.signal,
+      `${key} in bucket folder ${this.root}`,
+      opts.start,
+    );
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -79,21 +87,30 @@ export class FileSource implements Source, Sink {
   }
 }
 
-/** Streams a local file in 1 MiB chunks. */
+/** Streams a local file in 1 MiB chunks, from byte `start` on. */
 export async function openFileStream(
   path: string,
   signal?: AbortSignal,
   name = path,
+  start = 0,
 ): Promise<ReadableStream<Uint8Array>> {
   const fh = await open(path, "r").catch((e) => {
-    throw new Error(`Cannot open ${name}: ${(e as Error).message}`);
+    const code = (e as { code?: string }).code;
+    throw new SourceError(
+      `Cannot open ${name}: ${(e as Error).message}`,
+      code === "ENOENT" ? "not_found" : code === "EACCES" ? "auth" : "other",
+      false,
+      { cause: e },
+    );
   });
+  let position = start;
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       try {
         signal?.throwIfAborted();
         const buf = new Uint8Array(CHUNK);
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, position);
+        position += bytesRead;
         if (bytesRead === 0) {
           await fh.close();
           ctrl.close();
