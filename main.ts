@@ -30,7 +30,8 @@ import { nobleBackend } from "./core/tls/noble_backend.ts";
 import { nativeBackend } from "./plugins/crypto/native.ts";
 import { runPack } from "./core/run/pack.ts";
 import { maybeGunzip } from "./core/format/gzip.ts";
-import { FileSource, openFileStream } from "./plugins/sources/file/mod.ts";
+import { openFileStream } from "./plugins/sources/file/mod.ts";
+import { openStorage, storageConfig } from "./plugins/sources/mod.ts";
 import { openOutput } from "./plugins/exporters/output.ts";
 
 export const VERSION = "0.1.0";
@@ -39,8 +40,6 @@ export const VERSION = "0.1.0";
 const BUILTIN_EXPORTERS: (() => Promise<{ plugin: ExporterPlugin }>)[] = [
   () => import("./plugins/exporters/pcap/mod.ts"),
 ];
-
-const PROVIDERS = ["aws", "gcp", "azure", "file"];
 
 function stderrLine(line: string): void {
   writeSync(2, line + "\n");
@@ -62,25 +61,6 @@ function makeLogger(values: FlagValues): Logger {
     throw new UsageError(`flag --log-format: '${format}' is not text or json`);
   }
   return createLogger(stderrLine, { format, level: values["quiet"] ? "warn" : "info" });
-}
-
-/** The source for --provider/-b; only `file` exists in this build. */
-function makeSource(values: FlagValues): FileSource {
-  const provider = stringFlag(values, "provider");
-  if (provider === undefined) {
-    throw new UsageError("flag --provider is required (aws|gcp|azure|file)");
-  }
-  if (!PROVIDERS.includes(provider)) {
-    throw new UsageError(`flag --provider: '${provider}' is not one of ${PROVIDERS.join(", ")}`);
-  }
-  if (provider !== "file") {
-    throw new UsageError(
-      `flag --provider: '${provider}' is not available in this build yet; use file`,
-    );
-  }
-  const bucket = stringFlag(values, "bucket");
-  if (bucket === undefined || bucket === "") throw new UsageError("flag -b/--bucket is required");
-  return new FileSource(bucket);
 }
 
 function prefixFlag(values: FlagValues): string {
@@ -140,12 +120,9 @@ async function tlsConfig(
       malformed: keyStore.stats.malformed,
     });
   }
-  const keyBucket = stringFlag(values, "keylog-bucket");
   let keySource: Source = source;
-  if (keyBucket !== undefined) {
-    const isDir = await stat(keyBucket).then((s) => s.isDirectory(), () => false);
-    if (!isDir) throw new UsageError(`flag -k/--keylog-bucket: folder ${keyBucket} does not exist`);
-    keySource = new FileSource(keyBucket);
+  if (stringFlag(values, "keylog-bucket") !== undefined) {
+    keySource = await openStorage(await storageConfig(values, "keys"), { mustExist: true });
   }
   const primary = crypto === "native" ? nativeBackend() : nobleBackend;
   return {
@@ -178,10 +155,12 @@ async function stitch(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
-  const source: Source = makeSource(values);
-  const bucketDir = (source as FileSource).root;
-  const isDir = await stat(bucketDir).then((s) => s.isDirectory(), () => false);
-  if (!isDir) throw new UsageError(`flag -b/--bucket: folder ${bucketDir} does not exist`);
+  const dataCfg = await storageConfig(values, "data");
+  const retry = {
+    onRetry: (e: { op: string; key: string; attempt: number; error: string }) =>
+      log.warn("retrying", { op: e.op, key: e.key, attempt: e.attempt, error: e.error }),
+  };
+  const source: Source = await openStorage(dataCfg, { mustExist: true, retry });
   const startTs = numberFlag(values, "start-ts", NaN, { min: 0 });
   const endTs = numberFlag(values, "end-ts", NaN, { min: 0 });
   if (!Number.isNaN(startTs) && !Number.isNaN(endTs) && endTs <= startTs) {
@@ -235,6 +214,12 @@ async function stitch(argv: string[]): Promise<number> {
   const reportPath = stringFlag(values, "report");
   if (reportPath !== undefined) await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
   stderrLine(report.summaryLine((performance.now() - t0) / 1000));
+  if (report.objects.failed > 0) {
+    log.error("objects could not be fetched; see the report's problems", {
+      failed: report.objects.failed,
+    });
+    return 1;
+  }
   if (values["strict"] && report.problemCount > 0) {
     log.error("input problems found and --strict is set", { problems: report.problemCount });
     return 1;
@@ -253,7 +238,7 @@ async function pack(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
-  const sink = makeSource(values);
+  const sink = await openStorage(await storageConfig(values, "data"), { mustExist: false });
   const pcap = stringFlag(values, "pcap");
   if (pcap === undefined) throw new UsageError("flag --pcap is required");
   const origin = stringFlag(values, "origin");

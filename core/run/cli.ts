@@ -26,29 +26,94 @@ const G_OUTPUT = "Output";
 const G_TLS = "TLS";
 const G_RUN = "Run";
 
+/** Where objects are: the original's storage flags (DESIGN §4), shared by both commands. */
+function storageFlags(group: string): FlagDef[] {
+  return [
+    {
+      group,
+      name: "provider",
+      type: "string",
+      valueName: "aws|gcp|azure|file",
+      help: "where the objects are (file: a local folder laid out as a bucket)",
+    },
+    {
+      group,
+      name: "bucket",
+      short: "b",
+      type: "string",
+      valueName: "NAME",
+      help: "bucket (Azure: container, default netskope; file: the folder)",
+    },
+    { group, name: "prefix", type: "string", valueName: "P", help: "key prefix inside the bucket" },
+    {
+      group,
+      name: "credentials",
+      short: "c",
+      type: "string",
+      valueName: "FILE",
+      help:
+        "AWS {access_key_id, secret_access_key}, GCP service account JSON, or Azure {access_key}",
+    },
+    {
+      group,
+      name: "aws-region",
+      type: "string",
+      valueName: "R",
+      help: "S3 region (default us-east-1)",
+    },
+    {
+      group,
+      name: "default-aws-credentials",
+      type: "boolean",
+      help: "use the AWS SDK's default credential chain (environment, profile, instance role)",
+    },
+    {
+      group,
+      name: "default-gcp-credentials",
+      type: "boolean",
+      help: "use Google application default credentials",
+    },
+    {
+      group,
+      name: "default-credentials",
+      type: "string",
+      valueName: "azure",
+      help: "azure: use DefaultAzureCredential (managed identity, environment, CLI)",
+    },
+    {
+      group,
+      name: "storage-account",
+      type: "string",
+      valueName: "NAME",
+      help: "Azure storage account",
+    },
+    {
+      group,
+      name: "endpoint-url",
+      type: "string",
+      valueName: "URL",
+      help:
+        "S3-compatible store, GCS or Azure endpoint (emulators); GCS without credentials is unauthenticated",
+    },
+  ];
+}
+
 /** Flags of `stitcher` (stitching). Exporter plugins add theirs under their own names. */
 export const STITCH_FLAGS: FlagDef[] = [
+  ...storageFlags(G_SOURCE),
   {
     group: G_SOURCE,
-    name: "provider",
+    name: "key-credentials",
     type: "string",
-    valueName: "aws|gcp|azure|file",
-    help: "where the traffic is (file: a local folder laid out as a bucket)",
+    valueName: "FILE",
+    help: "credentials for the keys bucket (-k), when not those of -c",
   },
   {
     group: G_SOURCE,
-    name: "bucket",
-    short: "b",
+    name: "input-format",
     type: "string",
-    valueName: "NAME",
-    help: "data bucket (file: the folder)",
-  },
-  {
-    group: G_SOURCE,
-    name: "prefix",
-    type: "string",
-    valueName: "P",
-    help: "key prefix inside the bucket",
+    valueName: "ctap|pcap",
+    help: "what the bucket holds: CTAP objects (default) or plain pcap/pcapng archives",
   },
   {
     group: G_SOURCE,
@@ -217,28 +282,7 @@ export const PACK_FLAGS: FlagDef[] = [
     valueName: "NAME",
     help: "site metadata stamped on every flow",
   },
-  {
-    group: "Destination",
-    name: "provider",
-    type: "string",
-    valueName: "file",
-    help: "where to write the objects",
-  },
-  {
-    group: "Destination",
-    name: "bucket",
-    short: "b",
-    type: "string",
-    valueName: "NAME",
-    help: "bucket (file: a folder)",
-  },
-  {
-    group: "Destination",
-    name: "prefix",
-    type: "string",
-    valueName: "P",
-    help: "key prefix inside the bucket",
-  },
+  ...storageFlags("Destination"),
   {
     group: "Layout",
     name: "window",

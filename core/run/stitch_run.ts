@@ -273,8 +273,15 @@ async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Pr
     },
   );
   let bytes = 0;
+  // Whether the store failed (the object is lost: `read_failed`, and the run
+  // fails) or the bytes it gave do not inflate (`bad_gzip`: damaged input).
+  let storeFailed = true;
   try {
-    const raw = await cfg.source.open(o.info.key, { signal: cfg.signal });
+    const raw = watchErrors(
+      await cfg.source.open(o.info.key, { signal: cfg.signal }),
+      () => storeFailed = true,
+    );
+    storeFailed = false;
     const reader = maybeGunzip(raw, o.info.key).getReader();
     for (;;) {
       const { done, value } = await reader.read();
@@ -284,8 +291,8 @@ async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Pr
     }
     dec.finish();
   } catch (e) {
-    report.objects.failed++;
-    const kind = o.key.gz && bytes === 0 ? "bad_gzip" : "read_failed";
+    const kind = storeFailed || !o.key.gz ? "read_failed" : "bad_gzip";
+    if (kind === "read_failed") report.objects.failed++;
     kinds.add(kind);
     report.problem({ where, kind, detail: (e as Error).message });
   }
@@ -342,4 +349,27 @@ async function loadKeys(
   report.keys.entries = store.stats.entries;
   report.keys.malformed = store.stats.malformed + dec.stats.malformed;
   report.keys.unknownLabels = store.stats.unknownLabels;
+}
+
+/** Passes a stream through, calling `onError` if the stream itself fails. */
+function watchErrors(
+  s: ReadableStream<Uint8Array>,
+  onError: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = s.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) ctrl.close();
+        else ctrl.enqueue(value);
+      } catch (e) {
+        onError();
+        throw e;
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
