@@ -8,7 +8,7 @@
  * its input); 2 wrong flags.
  */
 import process from "node:process";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { writeSync } from "node:fs";
 import type { Exporter, ExporterPlugin, PluginContext, Source } from "./core/plugin.ts";
 import {

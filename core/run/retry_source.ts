@@ -131,7 +131,7 @@ export class RetryingSource implements Source {
     };
     let reader = await openAt();
     const idle = this.idle;
-    const self = this;
+    const backoff = this.backoff.bind(this);
     return new ReadableStream<Uint8Array>({
       async pull(ctrl) {
         for (;;) {
@@ -146,7 +146,7 @@ export class RetryingSource implements Source {
             return;
           } catch (e) {
             reader.cancel().catch(() => {});
-            await self.backoff("read", key, attempt++, e, opts.signal);
+            await backoff("read", key, attempt++, e, opts.signal);
             reader = await openAt();
           }
         }

@@ -10,10 +10,18 @@
  * BENCH-2. A flow's client-to-server bytes go to writer (flow % writers) and
  * its server-to-client bytes to the next writer (as `pack --split-directions`
  * does); each writer rolls its object every `--window-s` seconds or when it
- * reaches `--object-mb`, whichever comes first. No keys objects are written.
+ * reaches `--object-mb`, whichever comes first.
+ *
+ * Keys: every copy keeps its fixture's bytes, so a TLS copy's ClientHello
+ * carries the captured client random and the fixture's key log decrypts it.
+ * One keys object per origin, at the bucket's first possible time (so the
+ * default `--key-wait` finds it before any flow), holds the fixture key logs'
+ * lines (deduplicated: the key store is keyed by client random). The same
+ * lines are written to `<out>.keys.log` for tshark.
  *
  * The bucket is reused when `<out>.stamp.json` records the same parameters,
- * the same fixture files (name, size, mtime) and the same generator source.
+ * the same fixture files (name, size, mtime; the `.keys` too) and the same
+ * generator source.
  *
  *   deno run -A tests/bench/make_bucket.ts [--size-mb 1100] [--out tests/.work/bench/bucket]
  *     [--writers 4] [--window-s 10] [--object-mb 4] [--span-s 600] [--seed 1] [--force]
@@ -59,9 +67,18 @@ export const DEFAULT_PARAMS: BucketParams = {
 export interface BucketInfo {
   dir: string;
   reused: boolean;
+  /** Bytes of all objects (data and keys). */
   bytes: number;
+  /** Objects (data and keys). */
   objects: number;
+  /** Keys objects among them (one per origin) and the key log lines in each. */
+  keyObjects: number;
+  keyLines: number;
+  /** The merged key log (every fixture's `.keys`, deduplicated), for tshark. */
+  keylog: string;
   flows: number;
+  /** Flows whose client starts with a TLS handshake record (0x16 0x03). */
+  tlsFlows: number;
   copies: number;
   records: number;
   payloadBytes: number;
@@ -83,6 +100,10 @@ interface Template {
   durNs: number;
   bytes: number;
   ipVersion: 4 | 6;
+  /** Flows whose first client-to-server payload starts a TLS handshake record. */
+  tlsFlows: number;
+  /** The fixture's key log lines (empty without a `.keys` file). */
+  keyLines: string[];
 }
 
 async function loadTemplate(name: string): Promise<Template> {
@@ -133,6 +154,8 @@ async function loadTemplate(name: string): Promise<Template> {
   const flows = new Map<number | string, number>();
   let bytes = 0;
   let ipVersion: 4 | 6 = 4;
+  const firstC2s = new Set<number | string>();
+  let tlsFlows = 0;
   for (let i = 0; i < recs.length; i++) {
     const r = recs[i];
     if (!("sec" in r)) continue;
@@ -142,6 +165,10 @@ async function loadTemplate(name: string): Promise<Template> {
       if (f === undefined) flows.set(r.flow, f = flows.size);
       flowIdx[i] = f;
       if (r.type === REC_FLOW_OPEN) ipVersion = r.ipVersion;
+      if (r.type === REC_DATA && r.dir === 0 && r.payload.length > 0 && !firstC2s.has(r.flow)) {
+        firstC2s.add(r.flow);
+        if (r.offset === 0 && r.payload[0] === 0x16 && r.payload[1] === 0x03) tlsFlows++;
+      }
       bytes += 12 +
         (r.type === REC_DATA ? 25 + r.payload.length : r.type === REC_FLOW_OPEN ? 60 : 26);
     } else {
@@ -149,6 +176,10 @@ async function loadTemplate(name: string): Promise<Template> {
       flowIdx[i] = -2;
     }
   }
+  const keyText = await Deno.readTextFile(FIXTURES + name + ".keys").catch(() => "");
+  const keyLines = keyText.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
+    l !== "" && !l.startsWith("#")
+  );
   return {
     name,
     recs,
@@ -158,6 +189,8 @@ async function loadTemplate(name: string): Promise<Template> {
     durNs: relNs[relNs.length - 1],
     bytes,
     ipVersion,
+    tlsFlows,
+    keyLines,
   };
 }
 
@@ -218,9 +251,13 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 async function stampFor(p: BucketParams): Promise<string> {
   const fixtures: Record<string, string> = {};
-  for (const f of p.fixtures) fixtures[f] = await fileSig(FIXTURES + f + ".pcap");
+  for (const f of p.fixtures) {
+    fixtures[f] = await fileSig(FIXTURES + f + ".pcap");
+    fixtures[f + ".keys"] = await fileSig(FIXTURES + f + ".keys").catch(() => "none");
+  }
   const src = await sha256Hex(await Deno.readFile(new URL(import.meta.url)));
-  return JSON.stringify({ params: p, fixtures, generator: src }, null, 2) + "\n";
+  // version 2: keys objects and decryptable TLS copies.
+  return JSON.stringify({ version: 2, params: p, fixtures, generator: src }, null, 2) + "\n";
 }
 
 async function dirBytes(dir: string): Promise<{ bytes: number; objects: number }> {
@@ -263,13 +300,15 @@ export async function makeBucket(
     try {
       const info = JSON.parse(await Deno.readTextFile(out + ".info.json")) as BucketInfo;
       const { bytes, objects } = await dirBytes(out);
-      if (bytes === info.bytes && objects === info.objects) {
+      const keylogOk = await Deno.stat(info.keylog).then(() => true, () => false);
+      if (bytes === info.bytes && objects === info.objects && keylogOk) {
         log(`bucket: reusing ${out} (${(bytes / 1e6).toFixed(0)} MB, ${objects} objects)`);
         return { ...info, dir: out, reused: true, seconds: (performance.now() - t0) / 1000 };
       }
     } catch { /* remade below */ }
   }
   await Deno.remove(stampPath).catch(() => {});
+  await Deno.remove(out + ".keys.log").catch(() => {});
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
   const need = params.sizeMb * 1e6 * 1.05 + 1e8;
@@ -288,7 +327,7 @@ export async function makeBucket(
   const target = params.sizeMb * 1e6;
   const copies: Copy[] = [];
   const flowCount = params.origins.map(() => 0);
-  let est = 0, g = 0;
+  let est = 0, g = 0, tlsFlows = 0;
   while (est < target) {
     for (let f = 0; f < tpls.length && est < target; f++) {
       const tpl = tpls[f];
@@ -302,6 +341,7 @@ export async function makeBucket(
         serverIp: serverAddr(f, tpl.ipVersion),
       });
       flowCount[origin] += tpl.flows;
+      tlsFlows += tpl.tlsFlows;
       est += tpl.bytes;
       g++;
     }
@@ -432,6 +472,32 @@ export async function makeBucket(
   }
   for (const [slot, o] of open) close(slot, o);
 
+  // One keys object per origin at the bucket's first possible time: before
+  // every data object, so it is in the store before any flow needs it.
+  const keyLines = [...new Set(tpls.flatMap((t) => t.keyLines))];
+  const keyBody = new TextEncoder().encode(keyLines.map((l) => l + "\n").join(""));
+  let keyObjects = 0;
+  if (keyLines.length > 0) {
+    for (const origin of params.origins) {
+      const key = formatObjectKey({
+        kind: "keys",
+        origin,
+        startMs: params.baseMs,
+        endMs: params.baseMs + 1000,
+        writer: "k0",
+        seq: 0,
+      });
+      const path = `${out}/${key}`;
+      Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      Deno.writeFileSync(path, keyBody);
+      bytes += keyBody.length;
+      objects++;
+      keyObjects++;
+    }
+  }
+  const keylog = out + ".keys.log";
+  await Deno.writeFile(keylog, keyBody);
+
   let flows = 0;
   for (const f of flowCount) flows += f;
   const info: BucketInfo = {
@@ -439,7 +505,11 @@ export async function makeBucket(
     reused: false,
     bytes,
     objects,
+    keyObjects,
+    keyLines: keyLines.length,
+    keylog,
     flows,
+    tlsFlows,
     copies: copies.length,
     records,
     payloadBytes,
@@ -449,7 +519,8 @@ export async function makeBucket(
   await Deno.writeTextFile(stampPath, stamp);
   log(
     `bucket: wrote ${out}: ${(bytes / 1e6).toFixed(0)} MB in ${objects} objects, ` +
-      `${copies.length} fixture copies, ${flows} flows, ${records} records ` +
+      `${copies.length} fixture copies, ${flows} flows (${tlsFlows} TLS), ${records} records, ` +
+      `${keyObjects} keys objects of ${keyLines.length} lines ` +
       `in ${info.seconds.toFixed(1)} s`,
   );
   return info;
