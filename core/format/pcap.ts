@@ -27,6 +27,7 @@
  * stretches of it are handed out by `take()` (views that are never written
  * again), so appending a packet allocates nothing.
  */
+import { ChunkBuffer } from "./chunk_buffer.ts";
 import { ByteReader, DecodeError } from "../bytes/cursor.ts";
 import type { DecodeProblem } from "./ctap_record.ts";
 import type { CapturedPacket } from "./capture.ts";
@@ -308,13 +309,7 @@ export class PcapWriter {
   readonly snaplen: number;
   private readonly le: boolean;
   private readonly bufferBytes: number;
-  private buf: Uint8Array;
-  private view: DataView;
-  /** Start of the bytes not yet handed out, and end of the bytes written. */
-  private start = 0;
-  private used = 0;
-  private readonly ready: Uint8Array[] = [];
-  private readyBytes = 0;
+  private readonly out: ChunkBuffer;
 
   constructor(opts: PcapWriterOptions) {
     this.linkType = opts.linkType;
@@ -328,8 +323,7 @@ export class PcapWriter {
     if (!(this.linkType >= 0 && this.linkType <= 0xffff)) {
       throw new RangeError(`PcapWriter: link type ${this.linkType} out of range`);
     }
-    this.buf = new Uint8Array(this.bufferBytes);
-    this.view = new DataView(this.buf.buffer);
+    this.out = new ChunkBuffer(this.bufferBytes);
   }
 
   /** The 24-byte file header, to write before the first `take()`. */
@@ -346,7 +340,7 @@ export class PcapWriter {
 
   /** Bytes appended and not yet taken. */
   get pending(): number {
-    return this.readyBytes + this.used - this.start;
+    return this.out.pending;
   }
 
   /** Appends `frame[offset, offset + length)` as one record (cut to snaplen). */
@@ -363,41 +357,19 @@ export class PcapWriter {
     }
     const cap = length < this.snaplen ? length : this.snaplen;
     const n = PCAP_RECORD_HEADER_LEN + cap;
-    if (this.used + n > this.buf.length) this.nextBuffer(n);
-    const v = this.view;
-    const p = this.used;
+    const p = this.out.reserve(n);
+    const v = this.out.view;
     const le = this.le;
     v.setUint32(p, sec, le);
     v.setUint32(p + 4, this.nanos ? nsec : Math.floor(nsec / 1000), le);
     v.setUint32(p + 8, cap, le);
     v.setUint32(p + 12, origLen > cap ? origLen : cap, le);
-    copyInto(this.buf, p + PCAP_RECORD_HEADER_LEN, frame, offset, cap);
-    this.used = p + n;
+    copyInto(this.out.buf, p + PCAP_RECORD_HEADER_LEN, frame, offset, cap);
   }
 
   /** The oldest bytes ready to write, handed over to the caller; null if none. */
   take(): Uint8Array | null {
-    if (this.ready.length > 0) {
-      const b = this.ready.shift()!;
-      this.readyBytes -= b.length;
-      return b;
-    }
-    if (this.used === this.start) return null;
-    const b = this.buf.subarray(this.start, this.used);
-    this.start = this.used;
-    return b;
-  }
-
-  private nextBuffer(n: number): void {
-    if (this.used > this.start) {
-      const b = this.buf.subarray(this.start, this.used);
-      this.ready.push(b);
-      this.readyBytes += b.length;
-    }
-    this.buf = new Uint8Array(Math.max(this.bufferBytes, n));
-    this.view = new DataView(this.buf.buffer);
-    this.start = 0;
-    this.used = 0;
+    return this.out.take();
   }
 }
 

@@ -43,6 +43,7 @@
  * used (if_tsresol 9 when writing nanoseconds), EPBs, and DSBs from
  * `secrets()`. Wireshark applies a DSB's secrets to the packets after it.
  */
+import { ChunkBuffer } from "./chunk_buffer.ts";
 import { ByteReader, DecodeError } from "../bytes/cursor.ts";
 import { nanosToSecNsec, secNsecToNanos } from "../bytes/nanos.ts";
 import type { DecodeProblem } from "./ctap_record.ts";
@@ -454,12 +455,7 @@ export class PcapngWriter {
   private readonly le: boolean;
   private readonly bufferBytes: number;
   private readonly application: string;
-  private buf: Uint8Array;
-  private view: DataView;
-  private start = 0;
-  private used = 0;
-  private readonly ready: Uint8Array[] = [];
-  private readyBytes = 0;
+  private readonly out: ChunkBuffer;
   /** Interface id by link type. */
   private readonly ifaceOf = new Map<number, number>();
   private lastLinkType = -1;
@@ -476,8 +472,7 @@ export class PcapngWriter {
     if (!(this.snaplen > 0 && this.snaplen <= 0xffffffff)) {
       throw new RangeError(`PcapngWriter: snaplen ${this.snaplen} out of range`);
     }
-    this.buf = new Uint8Array(this.bufferBytes);
-    this.view = new DataView(this.buf.buffer);
+    this.out = new ChunkBuffer(this.bufferBytes);
   }
 
   /** The Section Header Block, to write before the first `take()`. */
@@ -506,7 +501,7 @@ export class PcapngWriter {
   }
 
   get pending(): number {
-    return this.readyBytes + this.used - this.start;
+    return this.out.pending;
   }
 
   /** Appends `frame[offset, offset + length)` as an EPB (cut to snaplen). */
@@ -533,9 +528,8 @@ export class PcapngWriter {
     }
     const cap = length < this.snaplen ? length : this.snaplen;
     const n = 32 + pad4(cap);
-    if (this.used + n > this.buf.length) this.nextBuffer(n);
-    const v = this.view;
-    const p = this.used;
+    const p = this.out.reserve(n);
+    const v = this.out.view;
     const le = this.le;
     v.setUint32(p, PCAPNG_EPB, le);
     v.setUint32(p + 4, n, le);
@@ -544,10 +538,9 @@ export class PcapngWriter {
     v.setUint32(p + 16, ts[0], le);
     v.setUint32(p + 20, cap, le);
     v.setUint32(p + 24, origLen > cap ? origLen : cap, le);
-    copyInto(this.buf, p + 28, frame, offset, cap);
-    for (let i = p + 28 + cap; i < p + n - 4; i++) this.buf[i] = 0;
+    copyInto(this.out.buf, p + 28, frame, offset, cap);
+    for (let i = p + 28 + cap; i < p + n - 4; i++) this.out.buf[i] = 0;
     v.setUint32(p + n - 4, n, le);
-    this.used = p + n;
   }
 
   /** Appends a Decryption Secrets Block (e.g. `SECRETS_TLS_KEYLOG` with key log text). */
@@ -556,30 +549,20 @@ export class PcapngWriter {
     if (n > PCAPNG_MAX_BLOCK) {
       throw new RangeError(`PcapngWriter: secrets of ${data.length} bytes exceed one block`);
     }
-    if (this.used + n > this.buf.length) this.nextBuffer(n);
-    const v = this.view;
-    const p = this.used;
+    const p = this.out.reserve(n);
+    const v = this.out.view;
     const le = this.le;
     v.setUint32(p, PCAPNG_DSB, le);
     v.setUint32(p + 4, n, le);
     v.setUint32(p + 8, type, le);
     v.setUint32(p + 12, data.length, le);
-    this.buf.set(data, p + 16);
-    for (let i = p + 16 + data.length; i < p + n - 4; i++) this.buf[i] = 0;
+    this.out.buf.set(data, p + 16);
+    for (let i = p + 16 + data.length; i < p + n - 4; i++) this.out.buf[i] = 0;
     v.setUint32(p + n - 4, n, le);
-    this.used = p + n;
   }
 
   take(): Uint8Array | null {
-    if (this.ready.length > 0) {
-      const b = this.ready.shift()!;
-      this.readyBytes -= b.length;
-      return b;
-    }
-    if (this.used === this.start) return null;
-    const b = this.buf.subarray(this.start, this.used);
-    this.start = this.used;
-    return b;
+    return this.out.take();
   }
 
   /** Writes an IDB for a link type not seen before; returns its interface id. */
@@ -592,9 +575,8 @@ export class PcapngWriter {
       id = this.ifaceOf.size;
       this.ifaceOf.set(linkType, id);
       const n = this.nanos ? 32 : 20;
-      if (this.used + n > this.buf.length) this.nextBuffer(n);
-      const v = this.view;
-      const p = this.used;
+      const p = this.out.reserve(n);
+      const v = this.out.view;
       const le = this.le;
       v.setUint32(p, PCAPNG_IDB, le);
       v.setUint32(p + 4, n, le);
@@ -605,27 +587,14 @@ export class PcapngWriter {
         v.setUint16(p + 16, OPT_IF_TSRESOL, le);
         v.setUint16(p + 18, 1, le);
         v.setUint32(p + 20, 0, le);
-        this.buf[p + 20] = 9;
+        this.out.buf[p + 20] = 9;
         v.setUint32(p + 24, 0, le); // opt_endofopt
       }
       v.setUint32(p + n - 4, n, le);
-      this.used = p + n;
     }
     this.lastLinkType = linkType;
     this.lastIface = id;
     return id;
-  }
-
-  private nextBuffer(n: number): void {
-    if (this.used > this.start) {
-      const b = this.buf.subarray(this.start, this.used);
-      this.ready.push(b);
-      this.readyBytes += b.length;
-    }
-    this.buf = new Uint8Array(Math.max(this.bufferBytes, n));
-    this.view = new DataView(this.buf.buffer);
-    this.start = 0;
-    this.used = 0;
   }
 }
 
