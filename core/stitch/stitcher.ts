@@ -352,9 +352,7 @@ export class Stitcher {
   }
 
   private data(f: FlowEntry, r: DataRecord): void {
-    const dir = r.dir;
-    let payload = r.payload;
-    let offset = r.offset;
+    const { dir, offset, payload } = r;
     if (payload.length === 0) return;
     if (this.beforeWindow(r.sec, r.nsec)) {
       this.report.records.outsideWindow++;
@@ -370,6 +368,23 @@ export class Stitcher {
       f.synth!.next[dir] = offset;
       f.synth!.acked[dir] = offset;
     }
+    if (offset > f.next[dir]) {
+      this.hold(f, dir, offset, payload, r.sec, r.nsec);
+      return;
+    }
+    this.deliverNew(f, dir, offset, payload, r.sec, r.nsec);
+    if (f.pending[dir].length > 0) this.drain(f, dir, false);
+  }
+
+  /** Drops what was already delivered (duplicates), trims overlaps, delivers the rest. */
+  private deliverNew(
+    f: FlowEntry,
+    dir: 0 | 1,
+    offset: number,
+    payload: Uint8Array,
+    sec: number,
+    nsec: number,
+  ): void {
     const next = f.next[dir];
     if (offset + payload.length <= next) {
       this.report.bytes.duplicate += payload.length;
@@ -380,12 +395,7 @@ export class Stitcher {
       payload = payload.subarray(next - offset);
       offset = next;
     }
-    if (offset > next) {
-      this.hold(f, dir, offset, payload, r.sec, r.nsec);
-      return;
-    }
-    this.deliver(f, dir, offset, payload, r.sec, r.nsec);
-    if (f.pending[dir].length > 0) this.drain(f, dir, false);
+    this.deliver(f, dir, offset, payload, sec, nsec);
   }
 
   /** In-order bytes of the original stream (offset may jump past a recorded gap). */
@@ -577,23 +587,11 @@ export class Stitcher {
     let i = 0;
     while (i < list.length) {
       const h = list[i];
-      let payload = h.payload;
-      let offset = h.offset;
-      if (offset > f.next[dir]) {
+      if (h.offset > f.next[dir]) {
         if (!skipHoles) break;
-        this.gap(f, dir, f.next[dir], offset);
+        this.gap(f, dir, f.next[dir], h.offset);
       }
-      const next = f.next[dir];
-      if (offset + payload.length <= next) {
-        this.report.bytes.duplicate += payload.length;
-      } else {
-        if (offset < next) {
-          this.report.bytes.overlap += next - offset;
-          payload = payload.subarray(next - offset);
-          offset = next;
-        }
-        this.deliver(f, dir, offset, payload, h.sec, h.nsec);
-      }
+      this.deliverNew(f, dir, h.offset, h.payload, h.sec, h.nsec);
       f.pendingBytes[dir] -= h.payload.length;
       i++;
     }
