@@ -1,5 +1,5 @@
-// deno bench core/net/checksum_bench.ts — Internet checksum over 1500-byte packets (every synthesized segment).
-import { internetChecksum } from "./checksum.ts";
+// deno bench tests/bench/micro/checksum_bench.ts — Internet checksum over 1500-byte packets (every synthesized segment).
+import { internetChecksum } from "../../../core/net/checksum.ts";
 
 const buf = new Uint8Array(1514).map((_, i) => i * 7);
 

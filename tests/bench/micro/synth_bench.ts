@@ -1,12 +1,12 @@
 /**
  * Synthesis throughput: 100 MB of 1400-byte DATA records through
  * `TcpSynthesizer.data()`, batches reset when full as the pipeline does.
- * `deno bench core/stitch/synth_bench.ts`, or `bun core/stitch/synth_bench.ts`
+ * `deno bench tests/bench/micro/synth_bench.ts`, or `bun tests/bench/micro/synth_bench.ts`
  * (prints GB/s of payload).
  */
-import type { FlowMeta } from "../plugin.ts";
-import { PacketBatch } from "./packet_batch.ts";
-import { newSynthFlow, TcpSynthesizer } from "./synth.ts";
+import type { FlowMeta } from "../../../core/plugin.ts";
+import { PacketBatch } from "../../../core/stitch/packet_batch.ts";
+import { newSynthFlow, TcpSynthesizer } from "../../../core/stitch/synth.ts";
 
 const TOTAL = 100 * 1000 * 1000;
 const RECORD = 1400;
