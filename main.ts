@@ -25,6 +25,7 @@ import {
 } from "./core/run/cli.ts";
 import { createLogger, type Logger } from "./core/run/log.ts";
 import { runStitch, type StitchTls } from "./core/run/stitch_run.ts";
+import { runArchive } from "./core/run/archive_run.ts";
 import { KeyStore } from "./core/tls/key_store.ts";
 import { nobleBackend } from "./core/tls/noble_backend.ts";
 import { nativeBackend } from "./plugins/crypto/native.ts";
@@ -155,6 +156,10 @@ async function stitch(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
+  const inputFormat = stringFlag(values, "input-format") ?? "ctap";
+  if (inputFormat !== "ctap" && inputFormat !== "pcap") {
+    throw new UsageError(`flag --input-format: '${inputFormat}' is not ctap or pcap`);
+  }
   const dataCfg = await storageConfig(values, "data");
   const retry = {
     onRetry: (e: { op: string; key: string; attempt: number; error: string }) =>
@@ -181,6 +186,10 @@ async function stitch(argv: string[]): Promise<number> {
     }
   }
 
+  if (inputFormat === "pcap" && origins.length > 0) {
+    throw new UsageError("flag --origin-filter does not apply to --input-format pcap");
+  }
+
   const tls = await tlsConfig(values, source, log);
 
   const ctx: PluginContext = {
@@ -197,7 +206,8 @@ async function stitch(argv: string[]): Promise<number> {
   }
 
   const t0 = performance.now();
-  const report = await runStitch({
+  const run = inputFormat === "pcap" ? runArchive : runStitch;
+  const report = await run({
     source,
     prefix: prefixFlag(values),
     startMs: Number.isNaN(startTs) ? null : Math.round(startTs * 1000),

@@ -3,12 +3,13 @@
  * an optional NSS key log go in; CTAP data objects and keys objects come out,
  * laid out as ctap-v1 §1 says, through a `Sink` (any provider).
  *
- * TCP is reassembled into stream events (FLOW_OPEN, DATA, FLOW_CLOSE); every
- * other packet becomes a PACKET record. Flows are spread over `writers`; with
- * `splitDirections` a flow's server-to-client bytes go through the next
- * writer. Each writer keeps one open object per `windowSec` window, so
- * objects of different writers overlap in time as real TAP objects do. Each
- * key is stored `keyDelaySec` after the ClientHello it belongs to.
+ * Packets become records through `CaptureToRecords` (TCP reassembled into
+ * FLOW_OPEN, DATA, FLOW_CLOSE; every other packet a PACKET record). Flows
+ * are spread over `writers`; with `splitDirections` a flow's
+ * server-to-client bytes go through the next writer. Each writer keeps one
+ * open object per `windowSec` window, so objects of different writers
+ * overlap in time as real TAP objects do. Each key is stored `keyDelaySec`
+ * after the ClientHello it belongs to.
  */
 import type { Sink } from "../plugin.ts";
 import { createCaptureReader } from "../format/capture.ts";
@@ -17,9 +18,8 @@ import type { DecodeProblem } from "../format/ctap_record.ts";
 import { gzipBytes } from "../format/gzip.ts";
 import { formatKeyLogLine, parseKeyLog } from "../format/keylog.ts";
 import { formatObjectKey } from "../format/object_key.ts";
-import { decodeLink, newParsedPacket } from "../net/link.ts";
-import { type FlowEndpoints, TcpReassembler, type TcpSegment } from "../stitch/tcp_reassembly.ts";
-import { MAX_CLIENT_HELLO, sniffClientHello } from "../tls/client_hello.ts";
+import { REC_DATA, REC_FLOW_CLOSE, REC_FLOW_OPEN, REC_PACKET } from "../format/ctap_record.ts";
+import { CaptureToRecords } from "../stitch/capture_records.ts";
 import { toHex } from "../bytes/hex.ts";
 import type { Logger } from "./log.ts";
 
@@ -153,173 +153,56 @@ export async function runPack(cfg: PackConfig): Promise<PackReport> {
   const writerOf = (flow: number, dir: 0 | 1) =>
     (flow + (cfg.splitDirections && dir === 1 ? 1 : 0)) % cfg.writers;
 
-  // ClientHello of each flow: the first client bytes, until the hello is read.
-  const helloBytes = new Map<number, Uint8Array>();
   const helloTime = new Map<string, { sec: number; nsec: number }>();
-  const serverNames = new Map<number, string>();
-  const pendingOpens = new Map<number, { sec: number; nsec: number; c: FlowEndpoints }>();
-
-  const writeOpen = (flow: number, serverName: string) => {
-    const p = pendingOpens.get(flow);
-    if (p === undefined) return;
-    pendingOpens.delete(flow);
-    const o = objectFor(writerOf(flow, 0), p.sec, p.nsec);
-    stamp(o, p.sec, p.nsec);
-    o.enc.flowOpen({
-      flow,
-      sec: o.lastSec,
-      nsec: o.lastNsec,
-      ipVersion: p.c.ipVersion,
-      ipProto: 6,
-      clientPort: p.c.clientPort,
-      serverPort: p.c.serverPort,
-      clientIp: p.c.clientIp.slice(),
-      serverIp: p.c.serverIp.slice(),
-      user: cfg.user,
-      site: cfg.site,
-      serverName,
-    });
-  };
-
-  const reassembler = new TcpReassembler({
-    open(flow, sec, nsec, c) {
-      report.flows++;
-      // FLOW_OPEN waits for the ClientHello (for its server name) until the
-      // flow's first data, so it is written at its own time either way.
-      pendingOpens.set(flow, {
-        sec,
-        nsec,
-        c: { ...c, clientIp: c.clientIp.slice(), serverIp: c.serverIp.slice() },
-      });
+  const toRecords = new CaptureToRecords({
+    user: cfg.user,
+    site: cfg.site,
+    onProblem: (where, p) => problem(where)(p),
+    onClientHello(random, sec, nsec) {
+      const id = toHex(random);
+      if (!helloTime.has(id)) helloTime.set(id, { sec, nsec });
     },
-    data(flow, dir, offset, payload, sec, nsec) {
-      if (dir === 0 && offset === 0 || helloBytes.has(flow)) {
-        sniff(flow, dir, offset, payload, sec, nsec);
+    onRecord(r) {
+      switch (r.type) {
+        case REC_FLOW_OPEN: {
+          const o = objectFor(writerOf(r.flow as number, 0), r.sec, r.nsec);
+          stamp(o, r.sec, r.nsec);
+          o.enc.flowOpen({ ...r, sec: o.lastSec, nsec: o.lastNsec });
+          return;
+        }
+        case REC_DATA: {
+          const o = objectFor(writerOf(r.flow as number, r.dir), r.sec, r.nsec);
+          stamp(o, r.sec, r.nsec);
+          o.enc.data({ ...r, sec: o.lastSec, nsec: o.lastNsec });
+          report.dataRecords++;
+          report.payloadBytes += r.payload.length;
+          return;
+        }
+        case REC_FLOW_CLOSE: {
+          const o = objectFor(writerOf(r.flow as number, r.dir), r.sec, r.nsec);
+          stamp(o, r.sec, r.nsec);
+          o.enc.flowClose({ ...r, sec: o.lastSec, nsec: o.lastNsec });
+          return;
+        }
+        case REC_PACKET: {
+          const o = objectFor(toRecords.stats.packets % cfg.writers, r.sec, r.nsec);
+          stamp(o, r.sec, r.nsec);
+          o.enc.packet({ ...r, sec: o.lastSec, nsec: o.lastNsec });
+          return;
+        }
       }
-      writeOpen(flow, serverNames.get(flow) ?? "");
-      const o = objectFor(writerOf(flow, dir), sec, nsec);
-      stamp(o, sec, nsec);
-      o.enc.data({ flow, sec: o.lastSec, nsec: o.lastNsec, dir, offset, payload });
-      report.dataRecords++;
-      report.payloadBytes += payload.length;
-    },
-    close(flow, dir, kind, finalOffset, sec, nsec) {
-      writeOpen(flow, serverNames.get(flow) ?? "");
-      helloBytes.delete(flow);
-      serverNames.delete(flow);
-      const o = objectFor(writerOf(flow, dir), sec, nsec);
-      stamp(o, sec, nsec);
-      o.enc.flowClose({ flow, sec: o.lastSec, nsec: o.lastNsec, dir, kind, finalOffset });
     },
   });
 
-  const sniff = (
-    flow: number,
-    dir: 0 | 1,
-    offset: number,
-    payload: Uint8Array,
-    sec: number,
-    nsec: number,
-  ) => {
-    if (dir !== 0) return;
-    const held = helloBytes.get(flow);
-    let bytes = payload;
-    if (held !== undefined) {
-      if (offset !== held.length) { // a gap: the hello cannot be read
-        helloBytes.delete(flow);
-        return;
-      }
-      bytes = new Uint8Array(held.length + payload.length);
-      bytes.set(held);
-      bytes.set(payload, held.length);
-    }
-    const hello = sniffClientHello(bytes);
-    if (hello === "more" && bytes.length < MAX_CLIENT_HELLO) {
-      helloBytes.set(flow, bytes === payload ? payload.slice() : bytes);
-      return;
-    }
-    helloBytes.delete(flow);
-    if (hello !== null && hello !== "more") {
-      serverNames.set(flow, hello.serverName);
-      const id = toHex(hello.random);
-      if (!helloTime.has(id)) helloTime.set(id, { sec, nsec });
-    }
-  };
-
-  const pkt = newParsedPacket();
-  const seg: TcpSegment = {
-    sec: 0,
-    nsec: 0,
-    ipVersion: 4,
-    src: new Uint8Array(4),
-    dst: new Uint8Array(4),
-    sport: 0,
-    dport: 0,
-    seq: 0,
-    ack: 0,
-    flags: 0,
-    window: 0,
-    payload: new Uint8Array(0),
-  };
   let packetIndex = 0;
   const reader = createCaptureReader(
     (p) => {
-      report.packets++;
       packetIndex++;
       if (firstSec < 0) {
         firstSec = p.sec;
         firstNsec = p.nsec;
       }
-      let ok = false;
-      try {
-        ok = decodeLink(p.linkType, p.data, pkt);
-      } catch (e) {
-        problem(cfg.captureName)({
-          kind: "malformed_packet",
-          offset: packetIndex,
-          detail: `packet ${packetIndex}: ${(e as Error).message}; kept as a PACKET record`,
-        });
-      }
-      if (ok && pkt.ipProto === 6 && !pkt.isFragment) {
-        seg.sec = p.sec;
-        seg.nsec = p.nsec;
-        seg.ipVersion = pkt.ipVersion as 4 | 6;
-        seg.src = pkt.src;
-        seg.dst = pkt.dst;
-        seg.sport = pkt.sport;
-        seg.dport = pkt.dport;
-        seg.seq = pkt.seq;
-        seg.ack = pkt.ack;
-        seg.flags = pkt.tcpFlags;
-        seg.window = pkt.window;
-        seg.payload = pkt.payload;
-        reassembler.segment(seg);
-        report.tcpSegments++;
-        return;
-      }
-      // Everything else travels whole: Ethernet and raw IP as they are, other
-      // link types as raw IP when an IP packet was found in them.
-      let linkType = p.linkType;
-      let data = p.data;
-      if (linkType !== 1 && linkType !== 101) {
-        if (!ok) {
-          report.skippedPackets++;
-          return;
-        }
-        linkType = 101;
-        data = p.data.subarray(pkt.l3Offset, pkt.l4End);
-      }
-      const w = packetIndex % cfg.writers;
-      const o = objectFor(w, p.sec, p.nsec);
-      stamp(o, p.sec, p.nsec);
-      o.enc.packet({
-        sec: o.lastSec,
-        nsec: o.lastNsec,
-        linkType,
-        origLen: p.origLen - (p.data.length - data.length),
-        data,
-      });
-      report.otherPackets++;
+      toRecords.packet(p, cfg.captureName, packetIndex);
     },
     problem(cfg.captureName),
   );
@@ -332,14 +215,18 @@ export async function runPack(cfg: PackConfig): Promise<PackReport> {
     if (puts.length > 32) await Promise.all(puts.splice(0));
   }
   reader.finish();
-  const endSec = writers.size > 0 ? Math.max(...[...writers.values()].map((o) => o.lastSec)) : 0;
-  reassembler.finish(endSec, 0);
-  for (const flow of [...pendingOpens.keys()]) writeOpen(flow, serverNames.get(flow) ?? "");
+  toRecords.finish();
   for (const [w, o] of writers) closeObject(w, o);
   writers.clear();
   await Promise.all(puts.splice(0));
-  for (const k in reassembler.stats) {
-    const v = (reassembler.stats as unknown as Record<string, unknown>)[k];
+  const st = toRecords.stats;
+  report.packets = st.packets;
+  report.tcpSegments = st.tcpSegments;
+  report.otherPackets = st.otherPackets;
+  report.skippedPackets = st.skippedPackets;
+  report.flows = st.flows;
+  for (const k in toRecords.reassembler.stats) {
+    const v = (toRecords.reassembler.stats as unknown as Record<string, unknown>)[k];
     if (typeof v === "number") report.reassembly[k] = v;
   }
 

@@ -76,12 +76,6 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     : [];
   keyObjects.sort((a, b) => a.key.startMs - b.key.startMs || (a.info.key < b.info.key ? -1 : 1));
   let keysLoaded = 0;
-  /** Loads every keys object that starts before `ms` (Infinity: all). */
-  const loadKeysBefore = async (ms: number) => {
-    while (keysLoaded < keyObjects.length && keyObjects[keysLoaded].key.startMs < ms) {
-      await loadKeys(cfg, tls!, keyObjects[keysLoaded++], report);
-    }
-  };
   const origins: string[] = [];
   const originTags = new Map<string, number>();
   for (const o of objects) {
@@ -144,27 +138,45 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     }
   };
 
+  /**
+   * Releases held traffic up to `limitMs` (null: all of it). Traffic at time t
+   * may use keys stored up to t + key-wait, and a keys object holds keys
+   * stored at or after its start: so keys object k is loaded just before the
+   * first traffic at or after k.start - key-wait is released, and no earlier.
+   */
+  const releaseTo = async (limitMs: number | null) => {
+    while (tls !== null && keysLoaded < keyObjects.length) {
+      const gateMs = keyObjects[keysLoaded].key.startMs - tls.keyWaitMs;
+      if (limitMs !== null && gateMs >= limitMs) break;
+      const gate = msTime(Math.max(0, gateMs));
+      while (merger.release(gate.sec, gate.nsec, emit)) await flush();
+      await loadKeys(cfg, tls, keyObjects[keysLoaded++].info.key, report);
+    }
+    if (limitMs === null) {
+      while (merger.releaseAll(emit)) await flush();
+    } else {
+      const w = msTime(limitMs);
+      while (merger.release(w.sec, w.nsec, emit)) await flush();
+    }
+  };
+
   for (let i = 0; i < objects.length; i++) {
     startMore();
     const d = await inflight.shift()!;
     inflightBytes -= objects[i].info.size;
     startMore();
     merger.add(d.records as Exclude<CtapRecord, { type: typeof REC_END }>[], objects[i].originTag);
-    const wm = i + 1 < objects.length ? msTime(objects[i + 1].key.startMs) : null;
-    if (wm === null) {
-      await loadKeysBefore(Infinity);
-      while (merger.releaseAll(emit)) await flush();
-    } else {
-      // Traffic before the watermark is released only once every key stored
-      // up to --key-wait after it is in the store.
-      if (tls !== null) await loadKeysBefore(objects[i + 1].key.startMs + tls.keyWaitMs);
-      while (merger.release(wm.sec, wm.nsec, emit)) await flush();
-    }
+    await releaseTo(i + 1 < objects.length ? objects[i + 1].key.startMs : null);
     if (batch.ripe) await flush();
   }
-  await loadKeysBefore(Infinity);
-  while (merger.releaseAll(emit)) await flush();
+  await releaseTo(null);
   stitcher.finish();
+  if (tls !== null) {
+    const st = tls.keyStore.stats;
+    report.keys.entries = st.entries;
+    report.keys.unknownLabels = st.unknownLabels;
+    report.keys.malformed += st.malformed;
+  }
   await flush();
   for (const e of cfg.exporters) await e.flush();
   report.finishedAt = new Date();
@@ -315,10 +327,10 @@ async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Pr
 }
 
 /** Reads one keys object into the key store; bad lines are counted, never fatal. */
-async function loadKeys(
+export async function loadKeys(
   cfg: StitchConfig,
   tls: StitchTls,
-  o: Listed,
+  key: string,
   report: RunReport,
 ): Promise<void> {
   const store = tls.keyStore;
@@ -326,15 +338,15 @@ async function loadKeys(
     (e) => store.add(e.label, e.clientRandom, e.secret),
     (p) =>
       report.problem({
-        where: o.info.key,
+        where: key,
         kind: `key_${p.kind}`,
         offset: p.line,
         detail: p.detail,
       }),
   );
   try {
-    const raw = await tls.keySource!.open(o.info.key, { signal: cfg.signal });
-    const reader = maybeGunzip(raw, o.info.key).getReader();
+    const raw = await tls.keySource!.open(key, { signal: cfg.signal });
+    const reader = maybeGunzip(raw, key).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -343,16 +355,14 @@ async function loadKeys(
     dec.finish();
   } catch (e) {
     report.objects.failed++;
-    report.problem({ where: o.info.key, kind: "read_failed", detail: (e as Error).message });
+    report.problem({ where: key, kind: "read_failed", detail: (e as Error).message });
   }
   report.keys.objects++;
-  report.keys.entries = store.stats.entries;
-  report.keys.malformed = store.stats.malformed + dec.stats.malformed;
-  report.keys.unknownLabels = store.stats.unknownLabels;
+  report.keys.malformed += dec.stats.malformed;
 }
 
 /** Passes a stream through, calling `onError` if the stream itself fails. */
-function watchErrors(
+export function watchErrors(
   s: ReadableStream<Uint8Array>,
   onError: () => void,
 ): ReadableStream<Uint8Array> {

@@ -519,7 +519,7 @@ export class Stitcher {
     const t = f.tls!;
     if (t.mode !== "undecided") return;
     const s = t.session!;
-    if (s.state === "decrypting") return this.decide(f, "decrypted", null);
+    if (s.decided && s.state === "decrypting") return this.decide(f, "decrypted", null);
     if (s.state === "not_tls" || s.state === "detecting") return this.decide(f, "original", null);
     this.decide(
       f,

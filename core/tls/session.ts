@@ -247,10 +247,15 @@ export class TlsSession {
     return this._detail;
   }
 
-  /** True once it is known whether this flow will be decrypted. */
+  /**
+   * True once it is known whether this flow will be decrypted: not TLS,
+   * failed, or decrypting with a key that has opened a record (a key found
+   * for the client random is not yet a key that works).
+   */
   get decided(): boolean {
     const s = this._state;
-    return s === "decrypting" || s === "not_tls" || s === "failed";
+    return s === "not_tls" || s === "failed" ||
+      (s === "decrypting" && this.stats.decryptedRecords > 0);
   }
 
   get version(): "1.2" | "1.3" | null {
