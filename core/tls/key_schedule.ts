@@ -10,7 +10,6 @@
  * length), so a session can reuse one buffer per direction.
  */
 import { hmac } from "@noble/hashes/hmac.js";
-import { expand } from "@noble/hashes/hkdf.js";
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import type { CipherSuite, PrfHash } from "./cipher_suites.ts";
 import type { CipherBackend } from "./crypto.ts";
@@ -25,6 +24,19 @@ function hashFn(hash: PrfHash) {
   return h;
 }
 
+/**
+ * HMAC over the concatenation of `parts`: a backend's (`CipherBackend.hmac`,
+ * native where it runs) or, by default, @noble/hashes'. Key derivation runs
+ * per session, so on short sessions its speed shows.
+ */
+export type Mac = (hash: PrfHash, key: Uint8Array, parts: Uint8Array[]) => Uint8Array;
+
+export const nobleMac: Mac = (hash, key, parts) => {
+  const h = hmac.create(hashFn(hash), key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
 /** The TLS 1.2 PRF: P_hash(secret, label + seed), `length` bytes (RFC 5246 §5). */
 export function prf12(
   hash: PrfHash,
@@ -32,23 +44,22 @@ export function prf12(
   label: string,
   seed: Uint8Array,
   length: number,
+  mac: Mac = nobleMac,
 ): Uint8Array {
-  const h = hashFn(hash);
+  hashFn(hash);
   const labelBytes = UTF8.encode(label);
   const labelSeed = new Uint8Array(labelBytes.length + seed.length);
   labelSeed.set(labelBytes);
   labelSeed.set(seed, labelBytes.length);
-  const keyed = hmac.create(h, secret);
   const out = new Uint8Array(length);
   let a: Uint8Array = labelSeed;
   for (let pos = 0; pos < length;) {
-    a = keyed.clone().update(a).digest();
-    const block = keyed.clone().update(a).update(labelSeed).digest();
+    a = mac(hash, secret, [a]);
+    const block = mac(hash, secret, [a, labelSeed]);
     const n = Math.min(block.length, length - pos);
     out.set(n === block.length ? block : block.subarray(0, n), pos);
     pos += n;
   }
-  keyed.destroy();
   return out;
 }
 
@@ -71,6 +82,7 @@ export function keyBlock12(
   masterSecret: Uint8Array,
   clientRandom: Uint8Array,
   serverRandom: Uint8Array,
+  mac: Mac = nobleMac,
 ): KeyBlock12 {
   if (suite.version !== "1.2") {
     throw new Error(
@@ -88,12 +100,19 @@ export function keyBlock12(
   const seed = new Uint8Array(64);
   seed.set(serverRandom);
   seed.set(clientRandom, 32);
-  const mac = suite.macLen, key = suite.keyLen, iv = suite.fixedIvLen;
-  const block = prf12(suite.prfHash, masterSecret, "key expansion", seed, 2 * (mac + key + iv));
+  const macLen = suite.macLen, key = suite.keyLen, iv = suite.fixedIvLen;
+  const block = prf12(
+    suite.prfHash,
+    masterSecret,
+    "key expansion",
+    seed,
+    2 * (macLen + key + iv),
+    mac,
+  );
   let pos = 0;
   const take = (n: number) => block.subarray(pos, pos += n);
-  const clientMacKey = take(mac);
-  const serverMacKey = take(mac);
+  const clientMacKey = take(macLen);
+  const serverMacKey = take(macLen);
   const clientWriteKey = take(key);
   const serverWriteKey = take(key);
   const clientWriteIv = take(iv);
@@ -115,6 +134,7 @@ export function hkdfExpandLabel(
   label: string,
   context: Uint8Array,
   length: number,
+  mac: Mac = nobleMac,
 ): Uint8Array {
   const full = UTF8.encode("tls13 " + label);
   if (full.length > 255 || context.length > 255 || length > 0xffff) {
@@ -131,7 +151,31 @@ export function hkdfExpandLabel(
   info.set(full, 3);
   info[3 + full.length] = context.length;
   info.set(context, 4 + full.length);
-  return expand(hashFn(hash), secret, info, length);
+  return hkdfExpand(hash, secret, info, length, mac);
+}
+
+/** HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) | info | i). */
+function hkdfExpand(
+  hash: PrfHash,
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+  mac: Mac,
+): Uint8Array {
+  const hashLen = HASH_LEN[hash];
+  if (hashLen === undefined) hashFn(hash);
+  if (length > 255 * hashLen) throw new Error(`hkdfExpand: length ${length} > 255 * ${hashLen}`);
+  const out = new Uint8Array(length);
+  let t: Uint8Array = new Uint8Array(0);
+  const counter = new Uint8Array(1);
+  for (let pos = 0, i = 1; pos < length; i++) {
+    counter[0] = i;
+    t = mac(hash, prk, [t, info, counter]);
+    const n = Math.min(t.length, length - pos);
+    out.set(n === t.length ? t : t.subarray(0, n), pos);
+    pos += n;
+  }
+  return out;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -140,6 +184,7 @@ const EMPTY = new Uint8Array(0);
 export function trafficKeys13(
   suite: CipherSuite,
   secret: Uint8Array,
+  mac: Mac = nobleMac,
 ): { key: Uint8Array; iv: Uint8Array } {
   if (suite.version !== "1.3") {
     throw new Error(
@@ -147,14 +192,18 @@ export function trafficKeys13(
     );
   }
   return {
-    key: hkdfExpandLabel(suite.prfHash, secret, "key", EMPTY, suite.keyLen),
-    iv: hkdfExpandLabel(suite.prfHash, secret, "iv", EMPTY, suite.fixedIvLen),
+    key: hkdfExpandLabel(suite.prfHash, secret, "key", EMPTY, suite.keyLen, mac),
+    iv: hkdfExpandLabel(suite.prfHash, secret, "iv", EMPTY, suite.fixedIvLen, mac),
   };
 }
 
 /** application_traffic_secret_N+1 after a KeyUpdate (RFC 8446 §7.2). */
-export function nextTrafficSecret13(hash: PrfHash, secret: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(hash, secret, "traffic upd", EMPTY, HASH_LEN[hash]);
+export function nextTrafficSecret13(
+  hash: PrfHash,
+  secret: Uint8Array,
+  mac: Mac = nobleMac,
+): Uint8Array {
+  return hkdfExpandLabel(hash, secret, "traffic upd", EMPTY, HASH_LEN[hash], mac);
 }
 
 function outBuf(out: Uint8Array | undefined, n: number, what: string): Uint8Array {

@@ -50,6 +50,7 @@ import {
   aad12,
   aad13,
   keyBlock12,
+  type Mac,
   nextTrafficSecret13,
   nonce13,
   nonceChacha12,
@@ -211,6 +212,8 @@ export class TlsSession {
   private sec = 0;
   private nsec = 0;
   private draining = false;
+  /** Key derivation's HMAC: the primary backend's (native where it runs). */
+  private readonly mac: Mac;
 
   readonly stats: TlsSessionStats = {
     records: 0,
@@ -227,6 +230,8 @@ export class TlsSession {
     opts: TlsSessionOptions = {},
   ) {
     this.maxPending = opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    const primary = backends.primary;
+    this.mac = (hash, key, parts) => primary.hmac(hash, key, parts);
     const keep = (t: number) => KEEP.has(t);
     this.dirs = [
       new Direction("c_hello", (r) => this.onRecord(0, r), keep),
@@ -575,7 +580,7 @@ export class TlsSession {
         this.fail("no_key", "no 48-byte CLIENT_RANDOM entry for this TLS 1.2 session");
         return false;
       }
-      const kb = keyBlock12(suite, keys.masterSecret, this._clientRandom!, sh.random);
+      const kb = keyBlock12(suite, keys.masterSecret, this._clientRandom!, sh.random, this.mac);
       this.encryptThenMac = suite.kind === "cbc" && this.hello!.encryptThenMac &&
         sh.encryptThenMac;
       const mk = (key: Uint8Array, iv: Uint8Array, macKey: Uint8Array): RecordCipher => ({
@@ -642,7 +647,7 @@ export class TlsSession {
   }
 
   private cipher13(suite: CipherSuite, backend: CipherBackend, secret: Uint8Array): RecordCipher {
-    const { key, iv } = trafficKeys13(suite, secret);
+    const { key, iv } = trafficKeys13(suite, secret, this.mac);
     return { alg: suite.aead!, backend, key, iv, macKey: EMPTY, seq: 0, secret };
   }
 
@@ -839,7 +844,11 @@ export class TlsSession {
       d.phase = "c_hs13";
     } else {
       // RFC 8446 §7.2: application_traffic_secret_N+1, sequence number reset.
-      d.cipher = this.cipher13(suite, cur.backend, nextTrafficSecret13(suite.prfHash, cur.secret!));
+      d.cipher = this.cipher13(
+        suite,
+        cur.backend,
+        nextTrafficSecret13(suite.prfHash, cur.secret!, this.mac),
+      );
       this.stats.keyUpdates++;
     }
   }

@@ -6,7 +6,13 @@ import { assert, assertBytesEqual, assertEquals, assertThrows } from "../../test
 import { toHex } from "../../core/bytes/hex.ts";
 import { type KeyLogEntry, parseKeyLog } from "../../core/format/keylog.ts";
 import type { AeadAlg } from "../../core/tls/crypto.ts";
-import { nextTrafficSecret13 } from "../../core/tls/key_schedule.ts";
+import {
+  hkdfExpandLabel,
+  nextTrafficSecret13,
+  prf12,
+  trafficKeys13,
+} from "../../core/tls/key_schedule.ts";
+import { suiteById } from "../../core/tls/cipher_suites.ts";
 import { nobleBackend } from "../../core/tls/noble_backend.ts";
 import { backendCases, captureConns, decryptConn, RFC8448 } from "../../core/tls/test_vectors.ts";
 import { nativeBackend } from "./native.ts";
@@ -113,3 +119,26 @@ for (const name of ["tls12_v4", "tls13_v6", "concurrent_25", "retrans"]) {
     }
   });
 }
+
+Deno.test("key derivation on the native HMAC equals the @noble/hashes one", () => {
+  const native = nativeBackend();
+  const mac = (hash: "sha256" | "sha384", key: Uint8Array, parts: Uint8Array[]) =>
+    native.hmac(hash, key, parts);
+  const secret = Uint8Array.from({ length: 48 }, (_, i) => i * 7);
+  const seed = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
+  for (const hash of ["sha256", "sha384"] as const) {
+    assertEquals(
+      prf12(hash, secret, "key expansion", seed, 104, mac),
+      prf12(hash, secret, "key expansion", seed, 104),
+    );
+    assertEquals(
+      hkdfExpandLabel(hash, secret, "traffic upd", new Uint8Array(0), 48, mac),
+      hkdfExpandLabel(hash, secret, "traffic upd", new Uint8Array(0), 48),
+    );
+  }
+  for (const id of [0x1301, 0x1302, 0x1303]) {
+    const suite = suiteById(id)!;
+    const s = secret.subarray(0, suite.prfHash === "sha384" ? 48 : 32);
+    assertEquals(trafficKeys13(suite, s, mac), trafficKeys13(suite, s));
+  }
+});
