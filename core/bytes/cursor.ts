@@ -26,7 +26,7 @@ const TWO_32 = 4294967296;
 
 export class ByteReader {
   readonly buf: Uint8Array;
-  readonly view: DataView;
+  private dv: DataView | null = null;
   /** Absolute position in `buf`. */
   pos: number;
   /** Reads never go at or past this absolute offset. */
@@ -37,9 +37,13 @@ export class ByteReader {
       throw new DecodeError(`bad reader window ${start}..${end} of ${buf.length} bytes`, start);
     }
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
+  }
+
+  /** A DataView of the buffer, made on first use (readers are made per packet). */
+  get view(): DataView {
+    return this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   get remaining(): number {

@@ -88,9 +88,14 @@ export class RecordFramer {
   private stopped = false;
   private readonly head = new Uint8Array(RECORD_HEADER_LENGTH);
   private headLen = 0;
-  /** The body of the record being assembled across chunks, once its header is complete. */
+  /**
+   * The body of the record being assembled across chunks, once its header is
+   * complete: a view of `scratch`, reused for every record of the stream
+   * (records reach `onRecord` as views valid during the call only).
+   */
   private held: Uint8Array | null = null;
   private heldLen = 0;
+  private scratch: Uint8Array | null = null;
   private readonly rec: TlsRecord = { type: 0, version: 0, fragment: EMPTY };
 
   constructor(private readonly onRecord: (r: TlsRecord) => void) {}
@@ -131,7 +136,9 @@ export class RecordFramer {
           if (this.headLen < RECORD_HEADER_LENGTH) return;
           const start = base + pos - RECORD_HEADER_LENGTH;
           try {
-            this.held = new Uint8Array(decodeRecordHeader(new ByteReader(this.head), rec));
+            const len = decodeRecordHeader(new ByteReader(this.head), rec);
+            this.scratch ??= new Uint8Array(MAX_RECORD_LENGTH);
+            this.held = this.scratch.subarray(0, len);
           } catch (e) {
             return this.fail(e, start);
           }
