@@ -125,6 +125,7 @@ env_lines() {
 }
 
 case "${1:-}" in
+  install) install ;;
   start) start ;;
   stop) stop ;;
   env) env_lines ;;
