@@ -1,17 +1,42 @@
 /**
- * `deno task bench`: the compiled binary stitching a >= 1 GB CTAP bucket to a
- * pcap, next to `tcpdump -r X -w Y` copying that same pcap, in the same run,
- * both pinned to one core. Goal: stitcher output MB/s >= 0.5 x tcpdump's.
- * See tests/bench/README.md.
+ * `deno task bench`: the compiled binary on a >= 1 GB CTAP bucket, in one run,
+ * every command pinned to one core, best of `--runs`:
  *
- *   deno task bench [--no-build] [--runs 2] [--keep] [--cpu 0] [make_bucket flags: --size-mb N ...]
+ * - pass-through: `dist/stitcher --provider file -b B -e out.pcap`;
+ * - decryption:   the same with `--with-decrypted -e outd.pcap` (the bucket
+ *   carries the fixtures' key logs as keys objects);
+ * - `tcpdump -r out.pcap -w copy.pcap` (a plain pcap copy);
+ * - `tshark -n -r out.pcap -o tls.keylog_file:K -q -z follow,tls,raw,0`
+ *   (tshark decrypting the equivalent capture: out.pcap is the bucket as a
+ *   pcap; tshark decrypts every TLS record it dissects, not only stream 0's).
+ *
+ * Goals: decryption time <= 1.30 x pass-through; stitcher decrypting >= 20 x
+ * tshark (MB/s of the equivalent capture); pass-through >= 0.5 x tcpdump
+ * (output MB/s). See tests/bench/README.md.
+ *
+ *   deno task bench [--no-build] [--runs 2] [--keep] [--cpu 0] [--tshark-packets 500000|0]
+ *     [--no-tshark] [--no-tshark-check] [make_bucket flags: --size-mb N ...]
  */
 import { DEFAULT_OUT, freeBytes, makeBucket, parseBucketArgs } from "./make_bucket.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WORK = ROOT + "tests/.work/bench";
 const BIN = ROOT + "dist/stitcher";
-const GOAL = 0.5;
+/** Pass-through output MB/s / tcpdump's: at least this. */
+const GOAL_TCPDUMP = 0.5;
+/** Decryption wall time / pass-through's: at most this. */
+const GOAL_DECRYPT_COST = 1.3;
+/** Decrypting stitcher / tshark, MB/s of the equivalent capture: at least this. */
+const GOAL_TSHARK = 20;
+/**
+ * Packets of out.pcap that tshark times (`--tshark-packets`, 0 for all): about
+ * 330 MB of the default bucket's 1.19 GB pcap; tshark on all of it takes
+ * 50-100 s a run and 3.3 GB of RSS. Its MB/s on this prefix is a little
+ * higher than on the whole file (see README), so the ratio is conservative.
+ */
+const DEFAULT_TSHARK_PACKETS = 500_000;
+/** Packets of out.pcap that the tshark decryption check reads (`--no-tshark-check` skips it). */
+const CHECK_PACKETS = 20000;
 
 interface Run {
   seconds: number;
@@ -26,11 +51,15 @@ interface Measured {
   command: string;
   inputBytes: number;
   outputBytes: number;
+  /** Bytes of the equivalent pcap this run covers (the pass-through pcap, or tshark's slice of it). */
+  captureBytes: number;
   packets: number;
   runs: Run[];
   best: Run;
   outputMBps: number;
   inputMBps: number;
+  /** captureBytes / best seconds: the like-for-like speed of the stitcher and tshark. */
+  captureMBps: number;
   packetsPerSec: number;
 }
 
@@ -50,6 +79,7 @@ async function which(cmd: string): Promise<string | null> {
 
 function parseArgs(args: string[]) {
   let build = true, runs = 2, keep = false, cpu = "0";
+  let tshark = true, tsharkCheck = true, tsharkPackets = DEFAULT_TSHARK_PACKETS;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -57,9 +87,14 @@ function parseArgs(args: string[]) {
     else if (a === "--keep") keep = true;
     else if (a === "--runs") runs = Math.max(1, Math.round(Number(args[++i])));
     else if (a === "--cpu") cpu = args[++i];
-    else rest.push(a);
+    else if (a === "--no-tshark") tshark = false;
+    else if (a === "--no-tshark-check") tsharkCheck = false;
+    else if (a === "--tshark-packets") {
+      tsharkPackets = Math.max(0, Math.round(Number(args[++i])));
+      if (!Number.isFinite(tsharkPackets)) throw new Error("--tshark-packets: not a number");
+    } else rest.push(a);
   }
-  return { build, runs, keep, cpu, ...parseBucketArgs(rest) };
+  return { build, runs, keep, cpu, tshark, tsharkCheck, tsharkPackets, ...parseBucketArgs(rest) };
 }
 
 /** Peak RSS of a running process by polling VmHWM (fallback when /usr/bin/time is missing). */
@@ -120,6 +155,7 @@ function summarize(
   runs: Run[],
   inputBytes: number,
   outputBytes: number,
+  captureBytes: number,
   packets: number,
 ): Measured {
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
@@ -128,13 +164,39 @@ function summarize(
     command: argv.join(" "),
     inputBytes,
     outputBytes,
+    captureBytes,
     packets,
     runs,
     best,
     outputMBps: outputBytes / 1e6 / best.seconds,
     inputMBps: inputBytes / 1e6 / best.seconds,
+    captureMBps: captureBytes / 1e6 / best.seconds,
     packetsPerSec: packets / best.seconds,
   };
+}
+
+/** Runs `argv` `n` times (after `before()` each time), logging each run. */
+async function repeat(
+  name: string,
+  n: number,
+  argv: string[],
+  pin: string[],
+  timeBin: string | null,
+  before: () => Promise<void>,
+): Promise<Run[]> {
+  const runs: Run[] = [];
+  for (let i = 0; i < n; i++) {
+    await before();
+    const r = await measure(argv, pin, timeBin);
+    log(
+      `bench: ${name}${n > 1 ? ` run ${i + 1}` : ""}: ${r.seconds.toFixed(2)} s, ` +
+        `cpu ${((r.userSeconds ?? NaN) + (r.sysSeconds ?? NaN)).toFixed(2)} s, peak RSS ${
+          r.peakRssMb?.toFixed(1)
+        } MB`,
+    );
+    runs.push(r);
+  }
+  return runs;
 }
 
 function table(rows: Measured[]): string {
@@ -145,8 +207,9 @@ function table(rows: Measured[]): string {
     "packets",
     "best s",
     "cpu s",
-    "out MB/s",
     "in MB/s",
+    "out MB/s",
+    "capture MB/s",
     "packets/s",
     "peak RSS MB",
   ];
@@ -157,8 +220,9 @@ function table(rows: Measured[]): string {
     String(m.packets),
     m.best.seconds.toFixed(2),
     m.best.userSeconds === null ? "-" : (m.best.userSeconds + m.best.sysSeconds!).toFixed(2),
-    m.outputMBps.toFixed(1),
     m.inputMBps.toFixed(1),
+    m.outputBytes === 0 ? "-" : m.outputMBps.toFixed(1),
+    m.captureMBps.toFixed(1),
     Math.round(m.packetsPerSec).toLocaleString("en-US"),
     m.best.peakRssMb === null ? "-" : m.best.peakRssMb.toFixed(1),
   ]);
@@ -167,6 +231,71 @@ function table(rows: Measured[]): string {
   const line = (r: string[]) =>
     r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
   return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...body.map(line)].join("\n");
+}
+
+/**
+ * Checks that tshark, asked to follow stream 0 only, decrypts every TLS
+ * record of the capture: runs it on the first `packets` packets of `pcap`
+ * with `tls.debug_file` and counts, in that log, the TLS sessions, the
+ * records dissected, the records decrypted ("Plaintext" dumps) and the
+ * sessions with at least one decrypted record.
+ */
+async function tsharkCheck(
+  tshark: string,
+  editcap: string,
+  pcap: string,
+  keylog: string,
+  packets: number,
+) {
+  const slice = `${WORK}/tshark-check.pcap`;
+  const debug = `${WORK}/tshark-check.log`;
+  const ed = await new Deno.Command(editcap, { args: ["-r", pcap, slice, `1-${packets}`] })
+    .output();
+  if (!ed.success) throw new Error(`editcap failed: ${new TextDecoder().decode(ed.stderr)}`);
+  const out = await new Deno.Command(tshark, {
+    args: [
+      "-n",
+      "-r",
+      slice,
+      "-o",
+      `tls.keylog_file:${keylog}`,
+      "-o",
+      `tls.debug_file:${debug}`,
+      "-q",
+      "-z",
+      "follow,tls,raw,0",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!out.success) throw new Error(`tshark (check) failed (exit ${out.code})`);
+  const sessions = new Set<string>();
+  const decryptedSessions = new Set<string>();
+  let current = "";
+  let records = 0, ciphertexts = 0, plaintexts = 0, failures = 0;
+  const text = await Deno.readTextFile(debug);
+  for (const line of text.split("\n")) {
+    if (line.startsWith("  conversation = ")) {
+      current = line.slice(line.lastIndexOf("=") + 1).trim();
+      sessions.add(current);
+    } else if (line.startsWith("dissect_ssl3_record: content_type")) records++;
+    else if (line.startsWith("ssl_decrypt_record ciphertext")) ciphertexts++;
+    else if (line.startsWith("Plaintext")) {
+      plaintexts++;
+      decryptedSessions.add(current);
+    } else if (/fail/i.test(line)) failures++;
+  }
+  await Deno.remove(slice).catch(() => {});
+  await Deno.remove(debug).catch(() => {});
+  return {
+    packets,
+    sessions: sessions.size,
+    decryptedSessions: decryptedSessions.size,
+    records,
+    ciphertexts,
+    plaintexts,
+    failures,
+  };
 }
 
 async function main(): Promise<number> {
@@ -186,14 +315,15 @@ async function main(): Promise<number> {
   }
 
   const bucket = await makeBucket(opts.params, opts.out ?? DEFAULT_OUT, { force: opts.force, log });
+  const dataObjects = bucket.objects - bucket.keyObjects;
 
-  // Room for the stitched pcap and tcpdump's copy (each a little above the bucket's size).
-  const need = 2.3 * bucket.bytes;
+  // Room for the stitched pcap, the decrypted pcap and tcpdump's copy (each about the bucket's size).
+  const need = 3.4 * bucket.bytes;
   const free = await freeBytes(WORK);
   if (free < need) {
     throw new Error(
       `not enough disk space under ${WORK}: ${(free / 1e9).toFixed(1)} GB free, ` +
-        `need ${(need / 1e9).toFixed(1)} GB for the output pcap and its copy`,
+        `need ${(need / 1e9).toFixed(1)} GB for the output pcaps and the copy`,
     );
   }
 
@@ -202,22 +332,88 @@ async function main(): Promise<number> {
   const timeBin = (await exists("/usr/bin/time")) ? "/usr/bin/time" : null;
   const tcpdump = await which("tcpdump");
   if (!tcpdump) throw new Error("tcpdump is not installed (apt-get install tcpdump)");
+  const tshark = opts.tshark ? await which("tshark") : null;
+  const editcap = opts.tshark ? await which("editcap") : null;
+  if (opts.tshark && (!tshark || !editcap)) {
+    throw new Error("tshark/editcap not installed (apt-get install tshark), or use --no-tshark");
+  }
   if (!taskset) log("bench: taskset not found: runs are NOT pinned to one core");
 
   const outPcap = `${WORK}/out.pcap`;
+  const decPcap = `${WORK}/outd.pcap`;
   const copyPcap = `${WORK}/copy.pcap`;
+  const slicePcap = `${WORK}/tshark-slice.pcap`;
   const report = `${WORK}/report.json`;
-  const stitchArgv = [
+  const reportDec = `${WORK}/report-decrypt.json`;
+  const stitch = (out: string, rep: string, extra: string[]) => [
     BIN,
     "--provider",
     "file",
     "-b",
     bucket.dir,
+    ...extra,
     "-e",
-    outPcap,
+    out,
     "--report",
-    report,
+    rep,
   ];
+  const passArgv = stitch(outPcap, report, []);
+  const decArgv = stitch(decPcap, reportDec, ["--with-decrypted"]);
+
+  // Pass-through and decryption alternate, so drift in the machine's load hits both alike.
+  const passRuns: Run[] = [];
+  const decRuns: Run[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    passRuns.push(
+      ...await repeat(
+        `stitcher pass-through (${i + 1}/${opts.runs})`,
+        1,
+        passArgv,
+        pin,
+        timeBin,
+        async () => {
+          await Deno.remove(outPcap).catch(() => {});
+        },
+      ),
+    );
+    decRuns.push(
+      ...await repeat(
+        `stitcher decrypt (${i + 1}/${opts.runs})`,
+        1,
+        decArgv,
+        pin,
+        timeBin,
+        async () => {
+          await Deno.remove(decPcap).catch(() => {});
+        },
+      ),
+    );
+  }
+  const rep = JSON.parse(await Deno.readTextFile(report));
+  const repDec = JSON.parse(await Deno.readTextFile(reportDec));
+  const packets: number = rep.packets.out;
+  const decPackets: number = repDec.packets.out;
+  const outBytes = await fileSize(outPcap);
+  const decBytes = await fileSize(decPcap);
+  for (const [name, r] of [["pass-through", rep], ["decrypt", repDec]] as const) {
+    if (
+      r.objects.read !== dataObjects || (r.gaps?.count ?? 0) !== 0 ||
+      (r.problems?.length ?? 0) !== 0
+    ) {
+      log(
+        `bench: WARNING: ${name} report says data objects read ${r.objects.read}/${dataObjects}, ` +
+          `gaps ${r.gaps?.count}, problems ${r.problems?.length}`,
+      );
+    }
+  }
+  const dec = (repDec.decryption ?? {}) as Record<string, number>;
+  if (!((dec.decrypted ?? 0) > 0)) {
+    throw new Error(`the decryption run decrypted no flow: ${JSON.stringify(repDec.decryption)}`);
+  }
+  if (dec.decrypted !== bucket.tlsFlows) {
+    log(`bench: WARNING: decrypted ${dec.decrypted} flows, the bucket has ${bucket.tlsFlows} TLS`);
+  }
+
   // -Z root: tcpdump run as root otherwise drops to user tcpdump, which may not write here.
   const copyArgv = [
     tcpdump,
@@ -227,93 +423,187 @@ async function main(): Promise<number> {
     copyPcap,
     ...(Deno.uid() === 0 ? ["-Z", "root"] : []),
   ];
-
-  const stitchRuns: Run[] = [];
-  for (let i = 0; i < opts.runs; i++) {
-    await Deno.remove(outPcap).catch(() => {});
-    const r = await measure(stitchArgv, pin, timeBin);
-    log(
-      `bench: stitcher run ${i + 1}: ${r.seconds.toFixed(2)} s, peak RSS ${
-        r.peakRssMb?.toFixed(1)
-      } MB`,
-    );
-    stitchRuns.push(r);
-  }
-  const rep = JSON.parse(await Deno.readTextFile(report));
-  const packets: number = rep.packets.out;
-  const outBytes = await fileSize(outPcap);
-  if (
-    rep.objects.read !== bucket.objects || (rep.gaps?.count ?? 0) !== 0 ||
-    (rep.problems?.length ?? 0) !== 0
-  ) {
-    log(
-      `bench: WARNING: report says objects read ${rep.objects.read}/${bucket.objects}, ` +
-        `gaps ${rep.gaps?.count}, problems ${rep.problems?.length}`,
-    );
-  }
-
-  const copyRuns: Run[] = [];
-  for (let i = 0; i < opts.runs; i++) {
+  const copyRuns = await repeat("tcpdump", opts.runs, copyArgv, pin, timeBin, async () => {
     await Deno.remove(copyPcap).catch(() => {});
-    const r = await measure(copyArgv, pin, timeBin);
-    log(
-      `bench: tcpdump run ${i + 1}: ${r.seconds.toFixed(2)} s, peak RSS ${
-        r.peakRssMb?.toFixed(1)
-      } MB`,
-    );
-    copyRuns.push(r);
-  }
+  });
   const copyBytes = await fileSize(copyPcap);
   if (copyBytes !== outBytes) {
     log(`bench: WARNING: tcpdump's copy is ${copyBytes} bytes, the stitched pcap ${outBytes}`);
   }
+  if (!opts.keep) await Deno.remove(copyPcap).catch(() => {}); // room for tshark; size known
 
-  const st = summarize("stitcher", stitchArgv, stitchRuns, bucket.bytes, outBytes, packets);
-  const td = summarize("tcpdump -r -w", copyArgv, copyRuns, outBytes, copyBytes, packets);
-  const ratio = st.outputMBps / td.outputMBps;
-  const pass = ratio >= GOAL;
+  let ts: Measured | null = null;
+  let check: Awaited<ReturnType<typeof tsharkCheck>> | null = null;
+  if (tshark && editcap) {
+    if (opts.tsharkCheck) {
+      check = await tsharkCheck(tshark, editcap, outPcap, bucket.keylog, CHECK_PACKETS);
+      log(`bench: tshark check: ${JSON.stringify(check)}`);
+    }
+    // The equivalent capture: the pass-through pcap (the bucket as one pcap), or
+    // its first N packets (each flow in it starts inside, handshake included).
+    let tsIn = outPcap, tsPackets = packets;
+    if (opts.tsharkPackets > 0 && opts.tsharkPackets < packets) {
+      const ed = await new Deno.Command(editcap, {
+        args: ["-r", outPcap, slicePcap, `1-${opts.tsharkPackets}`],
+      }).output();
+      if (!ed.success) throw new Error(`editcap failed: ${new TextDecoder().decode(ed.stderr)}`);
+      tsIn = slicePcap;
+      tsPackets = opts.tsharkPackets;
+    }
+    const tsBytes = await fileSize(tsIn);
+    const tsArgv = [
+      tshark,
+      "-n",
+      "-r",
+      tsIn,
+      "-o",
+      `tls.keylog_file:${bucket.keylog}`,
+      "-q",
+      "-z",
+      "follow,tls,raw,0",
+    ];
+    const tsRuns = await repeat("tshark", opts.runs, tsArgv, pin, timeBin, () => Promise.resolve());
+    ts = summarize("tshark -z follow,tls", tsArgv, tsRuns, tsBytes, 0, tsBytes, tsPackets);
+    await Deno.remove(slicePcap).catch(() => {});
+  }
+
+  const pt = summarize(
+    "stitcher pass-through",
+    passArgv,
+    passRuns,
+    bucket.bytes,
+    outBytes,
+    outBytes,
+    packets,
+  );
+  const sd = summarize(
+    "stitcher --with-decrypted",
+    decArgv,
+    decRuns,
+    bucket.bytes,
+    decBytes,
+    outBytes,
+    decPackets,
+  );
+  const td = summarize("tcpdump -r -w", copyArgv, copyRuns, outBytes, copyBytes, outBytes, packets);
+
+  const decryptCost = sd.best.seconds / pt.best.seconds;
+  const cpuOf = (m: Measured) =>
+    m.best.userSeconds === null ? null : m.best.userSeconds + m.best.sysSeconds!;
+  const decryptCostCpu = cpuOf(sd) !== null ? cpuOf(sd)! / cpuOf(pt)! : null;
+  const vsTshark = ts ? sd.captureMBps / ts.captureMBps : null;
+  const vsTcpdump = pt.outputMBps / td.outputMBps;
+  // The same ratios on CPU seconds (user + sys): less sensitive to other load on the core.
+  const perCpu = (m: Measured, bytes: number) =>
+    cpuOf(m) === null ? null : bytes / 1e6 / Math.max(cpuOf(m)!, 0.01);
+  const vsTsharkCpu = ts && cpuOf(sd) !== null
+    ? perCpu(sd, sd.captureBytes)! / perCpu(ts, ts.captureBytes)!
+    : null;
+  const vsTcpdumpCpu = cpuOf(pt) !== null
+    ? perCpu(pt, pt.outputBytes)! / perCpu(td, td.outputBytes)!
+    : null;
+  const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
+  const goals = {
+    decryptCost: {
+      value: decryptCost,
+      cpuValue: decryptCostCpu,
+      goal: `<= ${GOAL_DECRYPT_COST}`,
+      pass: decryptCost <= GOAL_DECRYPT_COST,
+    },
+    vsTshark: vsTshark === null ? null : {
+      value: vsTshark,
+      cpuValue: vsTsharkCpu,
+      goal: `>= ${GOAL_TSHARK}`,
+      pass: vsTshark >= GOAL_TSHARK,
+    },
+    vsTcpdump: {
+      value: vsTcpdump,
+      cpuValue: vsTcpdumpCpu,
+      goal: `>= ${GOAL_TCPDUMP}`,
+      pass: vsTcpdump >= GOAL_TCPDUMP,
+    },
+  };
 
   const cpuInfo = (await Deno.readTextFile("/proc/cpuinfo").catch(() => ""))
     .match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
+  const rows = ts ? [pt, sd, td, ts] : [pt, sd, td];
   console.log("");
   console.log(
-    `bucket: ${
-      (bucket.bytes / 1e6).toFixed(0)
-    } MB, ${bucket.objects} CTAP objects, ${bucket.flows} flows ` +
-      `(${bucket.copies} fixture copies)${bucket.reused ? ", cached" : ""}`,
+    `bucket: ${(bucket.bytes / 1e6).toFixed(0)} MB, ${dataObjects} CTAP objects + ` +
+      `${bucket.keyObjects} keys objects, ${bucket.flows} flows (${bucket.tlsFlows} TLS), ` +
+      `${bucket.copies} fixture copies${bucket.reused ? ", cached" : ""}`,
   );
   console.log(
-    `${
-      taskset ? `pinned to CPU ${opts.cpu} (taskset)` : "NOT pinned"
-    }, best of ${opts.runs} runs each, ` +
-      `warm page cache; ${cpuInfo}`,
+    `${taskset ? `pinned to CPU ${opts.cpu} (taskset)` : "NOT pinned"}, best of ${opts.runs} ` +
+      `runs each, warm page cache; ${cpuInfo}`,
   );
   console.log(
-    "out MB/s = output pcap bytes / wall seconds (both tools); in MB/s = bytes read / wall seconds",
+    `decryption: ${dec.tls_flows ?? 0} TLS flows, ${dec.decrypted ?? 0} decrypted, ` +
+      `${((dec.plaintext_bytes ?? 0) / 1e6).toFixed(1)} MB plaintext, ${dec.not_tls ?? 0} not TLS` +
+      (Object.keys(dec).some((k) =>
+          !["tls_flows", "decrypted", "plaintext_bytes", "not_tls"].includes(k)
+        )
+        ? ` (${JSON.stringify(dec)})`
+        : ""),
+  );
+  if (check) {
+    console.log(
+      `tshark check (first ${check.packets} packets, tls.debug_file): ${check.sessions} TLS ` +
+        `sessions, ${check.decryptedSessions} with decrypted records; ${check.records} records ` +
+        `dissected, ${check.ciphertexts} decrypted to ${check.plaintexts} plaintexts, ` +
+        `${check.failures} failures`,
+    );
+  }
+  console.log(
+    "PASS/FAIL on wall clock of the best run; (cpu s: ...) = the same ratio on user+sys seconds",
+  );
+  console.log(
+    "in MB/s = bytes read / s; out MB/s = bytes written / s; capture MB/s = bytes of the " +
+      "equivalent pcap (out.pcap" +
+      (ts && ts.packets < packets ? `; tshark: its first ${ts.packets} packets` : "") +
+      ") / s",
   );
   console.log("");
-  console.log(table([st, td]));
+  console.log(table(rows));
   console.log("");
   console.log(
-    `ratio stitcher/tcpdump (out MB/s): ${ratio.toFixed(3)}x  goal >= ${GOAL}x: ${
-      pass ? "PASS" : "FAIL"
-    }`,
+    `decryption cost (decrypt s / pass-through s):     ${decryptCost.toFixed(3)}x  ` +
+      `goal <= ${GOAL_DECRYPT_COST}x: ${verdict(goals.decryptCost.pass)}` +
+      (decryptCostCpu === null ? "" : `  (cpu s: ${decryptCostCpu.toFixed(3)}x)`),
+  );
+  if (goals.vsTshark) {
+    console.log(
+      `stitcher decrypt / tshark (capture MB/s):         ${goals.vsTshark.value.toFixed(2)}x  ` +
+        `goal >= ${GOAL_TSHARK}x: ${verdict(goals.vsTshark.pass)}` +
+        (vsTsharkCpu === null ? "" : `  (cpu s: ${vsTsharkCpu.toFixed(2)}x)`),
+    );
+  }
+  console.log(
+    `stitcher pass-through / tcpdump (out MB/s):       ${vsTcpdump.toFixed(3)}x  ` +
+      `goal >= ${GOAL_TCPDUMP}x: ${verdict(goals.vsTcpdump.pass)}` +
+      (vsTcpdumpCpu === null ? "" : `  (cpu s: ${vsTcpdumpCpu.toFixed(3)}x)`),
   );
 
+  const strip = (m: Measured) => ({
+    ...m,
+    runs: m.runs.map(({ stderr: _s, ...r }) => r),
+    best: undefined,
+    bestSeconds: m.best.seconds,
+  });
   const results = {
     date: new Date().toISOString(),
     cpu: cpuInfo,
     pinned: taskset ? opts.cpu : null,
     runsEach: opts.runs,
     bucket: { ...bucket },
-    stitcher: { ...st, runs: st.runs.map(({ stderr: _s, ...r }) => r), best: undefined },
-    tcpdump: { ...td, runs: td.runs.map(({ stderr: _s, ...r }) => r), best: undefined },
-    stitcherSeconds: st.best.seconds,
-    tcpdumpSeconds: td.best.seconds,
-    ratio,
-    goal: GOAL,
-    pass,
-    stitcherSummary: st.best.stderr.trim().split("\n").pop(),
+    passThrough: strip(pt),
+    decrypt: { ...strip(sd), decryption: repDec.decryption, keys: repDec.keys },
+    tcpdump: strip(td),
+    tshark: ts ? { ...strip(ts), slicePackets: opts.tsharkPackets || null } : null,
+    tsharkCheck: check,
+    goals,
+    passThroughSummary: pt.best.stderr.trim().split("\n").pop(),
+    decryptSummary: sd.best.stderr.trim().split("\n").pop(),
   };
   await Deno.writeTextFile(`${WORK}/results.json`, JSON.stringify(results, null, 2) + "\n");
   console.log(
@@ -322,7 +612,7 @@ async function main(): Promise<number> {
 
   if (!opts.keep) {
     await Deno.remove(outPcap).catch(() => {});
-    await Deno.remove(copyPcap).catch(() => {});
+    await Deno.remove(decPcap).catch(() => {});
   }
   await Deno.remove(`${WORK}/time.txt`).catch(() => {});
   return 0;
