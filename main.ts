@@ -219,6 +219,10 @@ async function stitch(argv: string[]): Promise<number> {
     exporters,
     log,
     tls,
+  }).catch(async (e) => {
+    // A run that fails still closes its outputs (what was written stays valid).
+    for (const x of exporters) await x.close().catch(() => {});
+    throw e;
   });
   for (const e of exporters) await e.close();
   const reportPath = stringFlag(values, "report");

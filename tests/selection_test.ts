@@ -131,8 +131,13 @@ Deno.test("a time window lists only its hour folders (and one before) and export
       assert(/\/2026\/11\/20\/1[12]\/$/.test(p), `listed a folder outside the window: ${p}`);
     }
     assertEquals(hourLists.length, 6, `3 origins x hours 11 and 12: ${hourLists}`);
-    for (const k of source.opened) assert(k.includes("/2026/11/20/12/"), `read ${k}`);
-    assertEquals(report.flows.opened, 3);
+    // Hour 11's objects are read for their FLOW_OPENs (flows still open in the
+    // window); their flows closed before it, so nothing of them is exported.
+    for (const k of source.opened) assert(/\/2026\/11\/20\/1[12]\//.test(k), `read ${k}`);
+    assertEquals(report.flows.opened, 6);
+    assertEquals(report.flows.midstream, 3);
+    assertEquals(report.flows.openAtEnd, 0);
+    assertEquals(report.flows.orphaned, 0);
     assert(out.ms.length > 0);
     for (const ms of out.ms) {
       assert(ms >= startMs && ms < endMs, `packet at ${new Date(ms).toISOString()}`);
@@ -155,6 +160,74 @@ Deno.test("--origin-filter globs list and read only matching origins", async () 
     const r2 = await runStitch(config(one, new Times(), { originGlobs: ["EU-FRA?", "nomatch"] }));
     assertEquals(r2.flows.opened, 4);
     assertEquals(new Set(one.opened.map((k) => k.split("/")[1])), new Set(["EU-FRA1"]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a flow opened before the time window and still open in it is exported from the window on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stitcher-sel-" });
+  try {
+    const bucket = new FileSource(dir);
+    const text = (n: number, c: string) => new TextEncoder().encode(c.repeat(n));
+    const object = async (startMs: number, seq: number, fill: (e: CtapEncoder) => void) => {
+      const e = new CtapEncoder({
+        origin: "US-NYC1",
+        writer: "w0",
+        startSec: startMs / 1000,
+        startNsec: 0,
+        endSec: startMs / 1000 + 3600,
+        endNsec: 0,
+      });
+      fill(e);
+      await bucket.put(
+        formatObjectKey({
+          kind: "data",
+          origin: "US-NYC1",
+          startMs,
+          endMs: startMs + HOUR,
+          writer: "w0",
+          seq,
+        }),
+        e.finish(),
+      );
+    };
+    const s1 = (T0 + 50 * 60_000) / 1000; // 10:50
+    const s2 = (T0 + HOUR + 10 * 60_000) / 1000; // 11:10
+    await object(T0, 0, (e) => {
+      e.flowOpen({
+        flow: 9,
+        sec: s1,
+        nsec: 0,
+        ipVersion: 4,
+        ipProto: 6,
+        clientPort: 41000,
+        serverPort: 80,
+        clientIp: new Uint8Array([10, 0, 0, 9]),
+        serverIp: new Uint8Array([10, 9, 9, 9]),
+        user: "",
+        site: "",
+        serverName: "",
+      });
+      e.data({ flow: 9, sec: s1, nsec: 5, dir: 0, offset: 0, payload: text(100, "a") });
+    });
+    await object(T0 + HOUR, 1, (e) => {
+      e.data({ flow: 9, sec: s2, nsec: 0, dir: 0, offset: 100, payload: text(50, "b") });
+      e.data({ flow: 9, sec: s2, nsec: 10, dir: 1, offset: 0, payload: text(70, "c") });
+      e.flowClose({ flow: 9, sec: s2 + 1, nsec: 0, dir: 0, kind: 1, finalOffset: 150 });
+      e.flowClose({ flow: 9, sec: s2 + 1, nsec: 0, dir: 1, kind: 1, finalOffset: 70 });
+    });
+    const out = new Times();
+    const report = await runStitch(config(bucket, out, {
+      startMs: T0 + HOUR + 5 * 60_000,
+      endMs: T0 + HOUR + 30 * 60_000,
+    }));
+    assertEquals(report.flows.midstream, 1);
+    assertEquals(report.flows.orphaned, 0);
+    assertEquals(report.flows.closedFin, 1);
+    assertEquals(report.bytes.payload, 120, "the window's bytes only: 50 + 70");
+    assertEquals(report.gaps.count, 0);
+    assert(out.ms.length >= 4, `${out.ms.length} packets`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -13,6 +13,7 @@ import { REC_END } from "../format/ctap_record.ts";
 import { CtapDecoder } from "../format/ctap.ts";
 import { maybeGunzip } from "../format/gzip.ts";
 import {
+  HOUR_MS,
   listingPrefixes,
   matchesAnyGlob,
   type ObjectKey,
@@ -235,10 +236,15 @@ async function listObjects(
         report.skip("origin_filter");
         continue;
       }
-      if (
-        (cfg.startMs !== null && key.endMs <= cfg.startMs) ||
-        (endMs !== null && key.startMs >= endMs)
-      ) {
+      // Data objects of the hour before the window are read too: their
+      // FLOW_OPENs set up the flows still open in the window (their other
+      // records before the window are not exported).
+      const from = cfg.startMs === null
+        ? null
+        : kind === "data"
+        ? cfg.startMs - HOUR_MS
+        : cfg.startMs;
+      if ((from !== null && key.endMs <= from) || (endMs !== null && key.startMs >= endMs)) {
         report.skip("outside_window");
         continue;
       }

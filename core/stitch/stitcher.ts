@@ -167,6 +167,7 @@ export class Stitcher {
       case REC_DATA:
       case REC_FLOW_CLOSE: {
         const f = this.flows.get(origin)?.get(r.flow);
+        if (this.beforeWindow(r.sec, r.nsec)) return this.beforeWindowRecord(f, r);
         if (f !== undefined) {
           if (r.type === REC_DATA) this.data(f, r);
           else this.close(f, r);
@@ -180,6 +181,20 @@ export class Stitcher {
       case REC_PACKET:
         return this.packet(r);
     }
+  }
+
+  /**
+   * A record before the time window is not exported; a close there still
+   * ends its direction (or the flow), so the flow is not reported open.
+   */
+  private beforeWindowRecord(f: FlowEntry | undefined, r: DataRecord | FlowCloseRecord): void {
+    this.report.records.outsideWindow++;
+    if (f === undefined || r.type !== REC_FLOW_CLOSE) return;
+    if (r.kind === CLOSE_FIN) {
+      f.fin[r.dir] = true;
+      if (!f.fin[0] || !f.fin[1]) return;
+    }
+    this.retire(f);
   }
 
   /** End of input: what is still held is flushed (gaps recorded) or reported. */
