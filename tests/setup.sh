@@ -55,4 +55,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
     command -v "$tool" >/dev/null 2>&1 || fail "$tool still missing after apt-get install"
   done
 fi
+# ---- storage servers for the storage tests (the tests start and stop them):
+# Ceph radosgw from Debian, Azurite and the Firebase storage emulator from npm
+# into tests/.work/tools (never into package.json). Installed in parallel.
+pids=()
+for server in radosgw azurite gcs_emulator; do
+  bash "$ROOT/tests/servers/$server.sh" install >"$LOG.$server" 2>&1 &
+  pids+=("$!")
+done
+i=0
+for server in radosgw azurite gcs_emulator; do
+  if ! wait "${pids[$i]}"; then
+    cat "$LOG.$server" >>"$LOG"
+    fail "installing $server failed"
+  fi
+  rm -f "$LOG.$server"
+  i=$((i + 1))
+done
 exit 0
