@@ -34,7 +34,7 @@ import { isCaptureArchiveKey, isKeylogKey } from "../format/object_key.ts";
 import { SECRETS_TLS_KEYLOG } from "../format/pcapng.ts";
 import type { ObjectInfo } from "../plugin.ts";
 import { type CaptureRecord, CaptureToRecords } from "../stitch/capture_records.ts";
-import { PacketBatch } from "../stitch/packet_batch.ts";
+import { BatchOutput } from "./batch_output.ts";
 import { Stitcher } from "../stitch/stitcher.ts";
 import { TcpSynthesizer } from "../stitch/synth.ts";
 import { RunReport } from "./report.ts";
@@ -80,8 +80,8 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
 
   const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
   const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
-  const batch = new PacketBatch();
-  const stitcher = new Stitcher(synth, batch, report, {
+  const output = new BatchOutput(cfg.exporters, report);
+  const stitcher = new Stitcher(synth, output, report, {
     windowStart: cfg.startMs === null ? null : msTime(cfg.startMs),
     tls: tls === null ? null : { ...tls, keys: tls.keyStore },
   });
@@ -102,17 +102,10 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
 
   // Packets first, then the secrets queued after them (as in runStitch).
   const flush = async () => {
-    if (batch.count > 0) {
-      for (const e of cfg.exporters) await e.write(batch.packets);
-      report.packets.out += batch.count;
-      report.bytes.frames += batch.used;
-      batch.reset();
-    }
-    if (stitcher.hasSecrets) {
-      const secrets = stitcher.takeSecrets();
-      for (const e of cfg.exporters) await e.secrets?.(secrets);
-    }
+    await output.flush();
+    if (stitcher.hasSecrets) await output.secrets(stitcher.takeSecrets());
   };
+
   const drain = async () => {
     for (let i = 0; i < pending.length; i++) {
       const r = pending[i];
@@ -122,7 +115,7 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
         continue;
       }
       stitcher.record(r, ARCHIVE_ORIGIN);
-      if (batch.ripe || stitcher.hasSecrets) await flush();
+      if (output.batch.ripe || stitcher.hasSecrets) await flush();
     }
     pending.length = 0;
   };
@@ -175,7 +168,7 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
   await drain();
   stitcher.finish();
   await flush();
-  for (const e of cfg.exporters) await e.flush();
+  await output.finish();
   if (outOfOrder > 0) {
     cfg.log.warn("packets older than packets already merged (reassembled as they came)", {
       packets: outOfOrder,

@@ -20,7 +20,7 @@ import {
   parseObjectKey,
 } from "../format/object_key.ts";
 import { WatermarkMerger } from "../stitch/merge.ts";
-import { PacketBatch } from "../stitch/packet_batch.ts";
+import { BatchOutput } from "./batch_output.ts";
 import { Stitcher } from "../stitch/stitcher.ts";
 import { TcpSynthesizer } from "../stitch/synth.ts";
 import type { TlsOptions } from "../stitch/stitcher.ts";
@@ -93,8 +93,8 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
 
   const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
   const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
-  const batch = new PacketBatch();
-  const stitcher = new Stitcher(synth, batch, report, {
+  const output = new BatchOutput(cfg.exporters, report);
+  const stitcher = new Stitcher(synth, output, report, {
     windowStart: cfg.startMs === null ? null : msTime(cfg.startMs),
     tls: tls === null ? null : { ...tls, keys: tls.keyStore },
   });
@@ -105,24 +105,17 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
   // Packets first, then the secrets queued after them: a secret reaches the
   // exporters after its ClientHello and before anything it decrypts.
   const flush = async () => {
-    if (batch.count > 0) {
-      for (const e of cfg.exporters) await e.write(batch.packets);
-      report.packets.out += batch.count;
-      report.bytes.frames += batch.used;
-      batch.reset();
-    }
-    if (stitcher.hasSecrets) {
-      const secrets = stitcher.takeSecrets();
-      for (const e of cfg.exporters) await e.secrets?.(secrets);
-    }
+    await output.flush();
+    if (stitcher.hasSecrets) await output.secrets(stitcher.takeSecrets());
   };
+
   const emit = (r: CtapRecord, tag: number): boolean => {
     if (r.type !== REC_END && (r.sec > endSec || (r.sec === endSec && r.nsec >= endNsec))) {
       report.records.outsideWindow++;
       return false;
     }
     stitcher.record(r, origins[tag]);
-    return batch.ripe || stitcher.hasSecrets;
+    return output.batch.ripe || stitcher.hasSecrets;
   };
 
   const inflight: Promise<Decoded>[] = [];
@@ -168,7 +161,7 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     startMore();
     merger.add(d.records as Exclude<CtapRecord, { type: typeof REC_END }>[], objects[i].originTag);
     await releaseTo(i + 1 < objects.length ? objects[i + 1].key.startMs : null);
-    if (batch.ripe) await flush();
+    if (output.batch.ripe) await flush();
   }
   await releaseTo(null);
   stitcher.finish();
@@ -179,7 +172,7 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     report.keys.malformed += st.malformed;
   }
   await flush();
-  for (const e of cfg.exporters) await e.flush();
+  await output.finish();
   report.finishedAt = new Date();
   return report;
 }

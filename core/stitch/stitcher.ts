@@ -131,7 +131,7 @@ export class Stitcher {
 
   constructor(
     private readonly synth: TcpSynthesizer,
-    private readonly batch: PacketBatch,
+    private readonly out: { readonly batch: PacketBatch },
     private readonly report: RunReport,
     opts: StitcherOptions = {},
   ) {
@@ -139,6 +139,11 @@ export class Stitcher {
     this.maxOrphanBytes = opts.maxOrphanBytes ?? 64 * 1024 * 1024;
     this.windowStart = opts.windowStart ?? null;
     this.tls = opts.tls ?? null;
+  }
+
+  /** The batch packets go to now (the output switches batches as it writes). */
+  private get batch(): PacketBatch {
+    return this.out.batch;
   }
 
   /** Flows currently open. */

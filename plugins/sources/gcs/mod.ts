@@ -7,7 +7,6 @@
  * emulators ignore it. Also a `Sink`, for `stitcher pack`.
  */
 import { Buffer } from "node:buffer";
-import type { Readable } from "node:stream";
 import { nodeToWeb } from "../node_stream.ts";
 import { Storage as GcsClient } from "@google-cloud/storage";
 import type { Bucket } from "@google-cloud/storage";
