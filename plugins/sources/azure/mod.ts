@@ -117,8 +117,12 @@ class AzureStorage implements Storage {
   ): AsyncIterable<ObjectInfo> {
     const after = opts.startAfter;
     let last: string | undefined;
+    // `startFrom` (inclusive; newer service versions) lets the service skip
+    // what was already listed; a service that ignores it is still correct:
+    // keys up to `after` are filtered here as well.
     const pages = this.client.listBlobsFlat({
       ...(prefix === "" ? {} : { prefix }),
+      ...(after === undefined ? {} : { startFrom: after }),
       abortSignal: opts.signal,
     }).byPage({ maxPageSize: this.pageSize });
     for (let page = 0;; page++) {
