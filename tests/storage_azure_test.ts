@@ -315,7 +315,7 @@ Deno.test({
       AZURE_USERNAME: "",
     };
     const account = new URL(a.endpoint).pathname;
-    const args = ["--provider", "azure", "--default-credentials", "azure", "-e", "x.pcap"];
+    const args = ["--provider", "azure", "--default-credentials", "azure", "-e", "/dev/null"];
     const res = await runBin([...args, "--endpoint-url", `https://127.0.0.1:1${account}`], { env });
     assertEquals(res.code, 1, res.stderr);
     assertEquals(res.stderr.trim().split("\n").length, 1, res.stderr);
@@ -356,7 +356,7 @@ Deno.test({
     ]);
     assertEquals(noCreds.code, 2, noCreds.stderr);
     assertMatch(noCreds.stderr, /-c\/--credentials FILE .* or --default-credentials azure/);
-    const badName = await runBin([...azArgs(a.endpoint, a.creds, "Bad_Name"), "-e", "x.pcap"]);
+    const badName = await runBin([...azArgs(a.endpoint, a.creds, "Bad_Name"), "-e", "/dev/null"]);
     assertEquals(badName.code, 2, badName.stderr);
     assertMatch(badName.stderr, /'Bad_Name' is not an Azure container name/);
   },

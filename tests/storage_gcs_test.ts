@@ -265,14 +265,14 @@ Deno.test({
     for (const [file, content] of cases) {
       const path = `${e.tmp}/${file}`;
       await Deno.writeTextFile(path, JSON.stringify(content));
-      const res = await runBin([...gcsArgs(e.endpoint, bucket), "-c", path, "-e", "x.pcap"]);
+      const res = await runBin([...gcsArgs(e.endpoint, bucket), "-c", path, "-e", "/dev/null"]);
       assertEquals(res.code, 2, `${file}: ${res.stderr}`);
       const lines = res.stderr.trim().split("\n");
       assertEquals(lines.length, 1, res.stderr);
       assertMatch(lines[0], new RegExp(`${file} is not a Google service account key`));
       assert(!res.stderr.includes("c2VjcmV0LXZhbHVlLTQyNDI"), `${file}: the key was printed`);
     }
-    const noCreds = await runBin(["--provider", "gcp", "-b", bucket, "-e", "x.pcap"]);
+    const noCreds = await runBin(["--provider", "gcp", "-b", bucket, "-e", "/dev/null"]);
     assertEquals(noCreds.code, 2, noCreds.stderr);
     assertMatch(noCreds.stderr, /--default-gcp-credentials, or --endpoint-url URL/);
   },
