@@ -243,6 +243,8 @@ export class TcpSynthesizer {
     const every = this.ackEvery(mss);
     const peer = 1 - dir;
     const peerSeq = seqAt(f, peer, endOf(f, peer));
+    // These segments carry the peer's data's ACK (RFC 9293 §3.8.6.3: it rides on data).
+    f.acked[peer] = f.next[peer];
     let pos = 0;
     let segs = 0;
     while (pos < len) {
@@ -264,8 +266,13 @@ export class TcpSynthesizer {
         nsec,
       );
       pos = end;
-      if (++segs === every || pos === len) {
+      // Delayed ACK (RFC 1122 §4.2.3.2, RFC 9293 §3.8.6.3): the peer ACKs at
+      // least every second full-sized segment; what is left unacknowledged
+      // at the end of a record is acknowledged by the peer's next data, its
+      // FIN, or the next record's ACK.
+      if (++segs === every || (pos === len && offset + len - f.acked[dir] >= 2 * mss)) {
         segs = 0;
+        f.acked[dir] = offset + pos;
         this.frame(
           b,
           f,
@@ -284,7 +291,6 @@ export class TcpSynthesizer {
       }
     }
     f.next[dir] = offset + len;
-    f.acked[dir] = offset + len;
   }
 
   /** FIN|ACK at seq isn+1+finalOffset; the peer ACKs it (seq+1). A repeated FIN is ignored. */

@@ -474,7 +474,9 @@ Deno.test("a gap is a sequence jump; no bytes invented", async () => {
   syn.data(b, f, META, 0, 6000, new Uint8Array(0), 3, 0);
   assertEquals(b.count, before + 2);
   syn.data(b, f, META, 0, 6000, Uint8Array.of(9), 3, 0);
-  assertEquals(decode(b.packets[b.count - 2]).seq, (f.isn[0] + 1 + 6000) % TWO32);
+  // One byte leaves less than two full segments unacknowledged: no ACK yet (delayed ACK).
+  assertEquals(b.count, before + 3);
+  assertEquals(decode(b.packets[b.count - 1]).seq, (f.isn[0] + 1 + 6000) % TWO32);
   const { fields } = await tsharkCheck(b.packets, false);
   assertEquals(fields[before][0], String((f.isn[0] + 1 + 5000) % TWO32));
   assertThrows(
@@ -616,4 +618,26 @@ Deno.test("the tshark oracle rejects a corrupted payload byte", async () => {
     failed = true;
   }
   assert(failed, "tshark accepted a bad TCP checksum");
+});
+
+Deno.test("the peer ACKs every second full segment, and small records ride on the reply", () => {
+  const syn = new TcpSynthesizer({ mtu: 1500, overhead: 0 });
+  const b = new PacketBatch(1 << 20);
+  const f = flow4();
+  syn.handshake(b, f, META, 1, 0);
+  const mss = syn.mss(4);
+  let at = b.count;
+  syn.data(b, f, META, 0, 0, pattern(100, 1), 2, 0); // a request: no ACK of its own
+  assertEquals(b.count - at, 1);
+  at = b.count;
+  syn.data(b, f, META, 1, 0, pattern(mss, 2), 3, 0); // the reply carries the request's ACK
+  const reply = decode(b.packets[at]);
+  assertEquals(reply.ack, (f.isn[0] + 1 + 100) % TWO32);
+  assertEquals(b.count - at, 1, "one full segment: not yet acknowledged");
+  at = b.count;
+  syn.data(b, f, META, 1, mss, pattern(mss, 3), 4, 0); // the second full segment is
+  assertEquals(b.count - at, 2);
+  const ack = decode(b.packets[at + 1]);
+  assertEquals(ack.ack, (f.isn[1] + 1 + 2 * mss) % TWO32);
+  assertEquals(ack.payload.length, 0);
 });
