@@ -101,6 +101,12 @@ export class RunReport {
     const mb = this.bytes.payload / 1e6;
     return `stitched ${this.objects.read} objects (${skipped} skipped, ${this.objects.damaged} damaged), ` +
       `${this.flows.opened} flows, ${this.packets.out} packets, ${mb.toFixed(1)} MB payload, ` +
-      `${this.gaps.count} gaps, ${this.problemCount} problems in ${seconds.toFixed(2)} s`;
+      `${this.gaps.count} gaps, ${this.problemCount} problems` +
+      (this.decryption.tls_flows === undefined
+        ? ""
+        : `, ${
+          this.decryption.decrypted ?? 0
+        } of ${this.decryption.tls_flows} TLS flows decrypted`) +
+      ` in ${seconds.toFixed(2)} s`;
   }
 }
