@@ -14,45 +14,37 @@
  */
 import { CreateBucketCommand, DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { assert, assertBytesEqual, assertEquals, assertMatch } from "./assert.ts";
-import { ROOT, runBin } from "./lib/bin.ts";
 import { hasTool, tcpStreams } from "./lib/oracle.ts";
+import {
+  CAPS,
+  KEYS,
+  LAYOUT,
+  ok,
+  opts,
+  packBoth as packInto,
+  PCAP,
+  run,
+  type Server,
+  serverScript,
+  startServer,
+  stopServer,
+  storageConfig,
+  uniqueName,
+} from "./lib/storage.ts";
 import { createS3Storage } from "../plugins/sources/s3/mod.ts";
-import type { StorageConfig } from "../plugins/sources/mod.ts";
 
-const SCRIPT = `${ROOT}/tests/servers/radosgw.sh`;
-const CAPS = `${ROOT}/tests/fixtures/captures`;
-const PCAP = `${CAPS}/concurrent_25.pcap`;
-const KEYS = `${CAPS}/concurrent_25.keys`;
-const LAYOUT = ["--writers", "3", "--split-directions", "--window", "1"];
-const opts = { sanitizeResources: false, sanitizeOps: false };
+const SCRIPT = "radosgw.sh";
 
-interface Rgw {
-  endpoint: string;
+interface Rgw extends Server {
   port: number;
   accessKey: string;
   secretKey: string;
   client: S3Client;
-  tmp: string;
   creds: string;
 }
 
-async function script(arg: string, timeoutMs: number): Promise<string> {
-  const out = await new Deno.Command("bash", {
-    args: [SCRIPT, arg],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(
-      `tests/servers/radosgw.sh ${arg} failed (exit ${out.code}): ${
-        new TextDecoder().decode(out.stderr).trim()
-      }`,
-    );
-  }
-  return text;
+function script(arg: string, timeoutMs: number): Promise<string> {
+  return serverScript(SCRIPT, arg, timeoutMs);
 }
 
 let started: Promise<Rgw> | null = null;
@@ -60,29 +52,21 @@ let started: Promise<Rgw> | null = null;
 /** The running radosgw; starts it on first use (install included: up to 10 min). */
 function rgw(): Promise<Rgw> {
   started ??= (async () => {
-    let text: string;
-    try {
-      text = await script("start", 600_000);
-    } catch (e) {
-      throw new Error(
-        `radosgw could not be started, so the S3 tests cannot run (CI installs Ceph): ${
-          (e as Error).message
-        }`,
-      );
-    }
-    const env = Object.fromEntries(
-      text.trim().split("\n").map((l) => l.split("=", 2) as [string, string]),
-    );
-    const endpoint = env.RGW_ENDPOINT;
-    assert(endpoint?.startsWith("http://127.0.0.1:"), `bad RGW_ENDPOINT in: ${text}`);
-    const tmp = await Deno.makeTempDir({ prefix: "stitcher-s3-" });
+    const server = await startServer({
+      script: SCRIPT,
+      timeoutMs: 600_000,
+      failure: "radosgw could not be started, so the S3 tests cannot run (CI installs Ceph)",
+      endpointVar: "RGW_ENDPOINT",
+      tmpPrefix: "stitcher-s3-",
+    });
+    const { env, endpoint, tmp } = server;
     const creds = `${tmp}/creds.json`;
     await Deno.writeTextFile(
       creds,
       JSON.stringify({ access_key_id: env.RGW_ACCESS_KEY, secret_access_key: env.RGW_SECRET_KEY }),
     );
     return {
-      endpoint,
+      ...server,
       port: Number(new URL(endpoint).port),
       accessKey: env.RGW_ACCESS_KEY,
       secretKey: env.RGW_SECRET_KEY,
@@ -94,16 +78,14 @@ function rgw(): Promise<Rgw> {
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
       }),
-      tmp,
       creds,
     };
   })();
   return started;
 }
 
-let bucketSeq = 0;
 async function newBucket(r: Rgw, name: string): Promise<string> {
-  const bucket = `${name}-${Date.now().toString(36)}-${bucketSeq++}`;
+  const bucket = uniqueName(name);
   await r.client.send(new CreateBucketCommand({ Bucket: bucket }));
   return bucket;
 }
@@ -112,30 +94,29 @@ function s3Args(endpoint: string, creds: string, bucket: string): string[] {
   return ["--provider", "aws", "--endpoint-url", endpoint, "-c", creds, "-b", bucket];
 }
 
-async function run(args: string[], timeoutMs = 120_000) {
-  const res = await runBin(args, { timeoutMs });
-  return { ...res, out: new TextDecoder().decode(res.stdout) };
-}
-
-async function ok(args: string[], timeoutMs = 120_000) {
-  const res = await run(args, timeoutMs);
-  if (res.code !== 0) {
-    throw new Error(`stitcher ${args.join(" ")} exited ${res.code}: ${res.stderr}`);
-  }
-  return res;
-}
-
 /** Packs `pcap` into the S3 bucket and into a bucket folder, with the same flags. */
-async function packBoth(
+function packBoth(
   r: Rgw,
   bucket: string,
   folder: string,
   flags: string[],
   pcap = PCAP,
 ): Promise<void> {
-  const common = ["--pcap", pcap, ...flags];
-  await ok(["pack", ...s3Args(r.endpoint, r.creds, bucket), ...common]);
-  await ok(["pack", "--provider", "file", "-b", folder, ...common]);
+  return packInto(s3Args(r.endpoint, r.creds, bucket), folder, ["--pcap", pcap, ...flags]);
+}
+
+/** A new bucket `name-…` with `flags` packed into it and into its folder `${r.tmp}/${bucket}`. */
+async function packedBucket(name: string, flags: string[]) {
+  const r = await rgw();
+  const bucket = await newBucket(r, name);
+  const folder = `${r.tmp}/${bucket}`;
+  await packBoth(r, bucket, folder, flags);
+  return { r, bucket, folder };
+}
+
+/** `pack` of the small plain-HTTP capture at origin US-NYC1 into a bucket named by `storeArgs`. */
+function packSmall(storeArgs: string[]): string[] {
+  return ["pack", ...storeArgs, "--pcap", `${CAPS}/http_plain_v4.pcap`, "--origin", "US-NYC1"];
 }
 
 /** Stitches from S3 (through `endpoint`) and from the folder; returns both pcaps and reports. */
@@ -175,6 +156,13 @@ async function stitchBoth(
     s3Report: JSON.parse(await Deno.readTextFile(`${s3Pcap}.json`)),
     fileReport: JSON.parse(await Deno.readTextFile(`${filePcap}.json`)),
   };
+}
+
+/** The S3 run of `stitchBoth` exited 0 with the folder's bytes and object counts. */
+function assertSameAsFile(both: Awaited<ReturnType<typeof stitchBoth>>, what: string) {
+  assertEquals(both.s3.code, 0, both.s3.stderr);
+  assertBytesEqual(both.s3Bytes, both.fileBytes, what);
+  assertEquals(both.s3Report.objects, both.fileReport.objects);
 }
 
 /** Keys of every object in a bucket folder, in key order. */
@@ -356,14 +344,15 @@ Deno.test({
   name: "S3: pack to radosgw, stitch from it: byte-identical to the file provider (also decrypted)",
   ...opts,
   async fn() {
-    const r = await rgw();
-    const bucket = await newBucket(r, "e2e");
-    const folder = `${r.tmp}/${bucket}`;
-    await packBoth(r, bucket, folder, ["--keylog", KEYS, "--origin", "US-NYC1", ...LAYOUT]);
+    const { r, bucket, folder } = await packedBucket("e2e", [
+      "--keylog",
+      KEYS,
+      "--origin",
+      "US-NYC1",
+      ...LAYOUT,
+    ]);
     const plain = await stitchBoth(r, bucket, folder, []);
-    assertEquals(plain.s3.code, 0, plain.s3.stderr);
-    assertBytesEqual(plain.s3Bytes, plain.fileBytes, "S3 vs file pcap:");
-    assertEquals(plain.s3Report.objects, plain.fileReport.objects);
+    assertSameAsFile(plain, "S3 vs file pcap:");
     assertEquals(plain.s3Report.flows.opened, 25);
     assertEquals(plain.s3Report.problems, []);
     if (hasTool("tshark")) assertEquals((await tcpStreams(plain.s3Pcap)).size, 25);
@@ -410,17 +399,15 @@ Deno.test({
     assert(keys.length > 1000, `only ${keys.length} objects; the test needs > 1000`);
 
     // The provider itself: every key, in order, across pages; resumed after a key.
-    const cfg: StorageConfig = {
-      provider: "aws",
-      bucket,
-      credentials: { access_key_id: r.accessKey, secret_access_key: r.secretKey },
-      credentialsFile: r.creds,
-      defaultCredentials: false,
-      region: null,
-      storageAccount: null,
-      endpoint: r.endpoint,
-    };
-    const s3 = await createS3Storage(cfg);
+    const s3 = await createS3Storage(
+      storageConfig(
+        "aws",
+        bucket,
+        r.endpoint,
+        { access_key_id: r.accessKey, secret_access_key: r.secretKey },
+        r.creds,
+      ),
+    );
     const listed: string[] = [];
     for await (const o of s3.list("data/")) listed.push(o.key);
     assertEquals(listed, keys);
@@ -435,10 +422,8 @@ Deno.test({
     const proxy = new Proxy(r.port);
     try {
       const both = await stitchBoth(r, bucket, folder, [], proxy.url);
-      assertEquals(both.s3.code, 0, both.s3.stderr);
+      assertSameAsFile(both, "S3 vs file pcap:");
       assertEquals(both.s3Report.objects.listed, keys.length);
-      assertEquals(both.s3Report.objects, both.fileReport.objects);
-      assertBytesEqual(both.s3Bytes, both.fileBytes, "S3 vs file pcap:");
       const pages = listRequests(proxy).filter((q) => q.get("prefix") === "data/");
       assert(pages.length >= 2, `expected >= 2 pages of data/, saw ${pages.length}`);
       assert(pages.some((q) => q.has("continuation-token")), "no continuation-token request");
@@ -457,9 +442,7 @@ Deno.test({
     const proxy = new Proxy(r.port);
     try {
       const us = await stitchBoth(r, bucket, folder, ["--origin-filter", "US-*"], proxy.url);
-      assertEquals(us.s3.code, 0, us.s3.stderr);
-      assertBytesEqual(us.s3Bytes, us.fileBytes, "origin-filtered S3 vs file:");
-      assertEquals(us.s3Report.objects, us.fileReport.objects);
+      assertSameAsFile(us, "origin-filtered S3 vs file:");
       assertEquals(us.s3Report.flows.opened, 50);
       const eu = proxy.requests.filter((q) => decodeURIComponent(q).includes("EU-FRA1"));
       assertEquals(eu, [], "nothing of origin EU-FRA1 is listed or fetched");
@@ -479,9 +462,7 @@ Deno.test({
         [...win, "--origin-filter", "US-NYC1"],
         proxy.url,
       );
-      assertEquals(w.s3.code, 0, w.s3.stderr);
-      assertBytesEqual(w.s3Bytes, w.fileBytes, "windowed S3 vs file:");
-      assertEquals(w.s3Report.objects, w.fileReport.objects);
+      assertSameAsFile(w, "windowed S3 vs file:");
       assert(
         w.s3Report.packets.out > 0 && w.s3Report.packets.out < us.s3Report.packets.out / 2,
         `window exported ${w.s3Report.packets.out} packets, the two US origins ${us.s3Report.packets.out}`,
@@ -508,14 +489,7 @@ Deno.test({
   async fn() {
     const r = await rgw();
     const bucket = await newBucket(r, "auth");
-    await ok([
-      "pack",
-      ...s3Args(r.endpoint, r.creds, bucket),
-      "--pcap",
-      `${CAPS}/http_plain_v4.pcap`,
-      "--origin",
-      "US-NYC1",
-    ]);
+    await ok(packSmall(s3Args(r.endpoint, r.creds, bucket)));
     const secret = "Wr0ngSecret-" + crypto.randomUUID();
     const cases = [
       { name: "wrong secret", creds: { access_key_id: r.accessKey, secret_access_key: secret } },
@@ -547,14 +521,7 @@ Deno.test({
         const rep = await Deno.readTextFile(report).catch(() => "");
         assert(!rep.includes(secret), `${c.name}: the secret key is in the report`);
       }
-      const pack = await run([
-        "pack",
-        ...s3Args(r.endpoint, file, bucket),
-        "--pcap",
-        `${CAPS}/http_plain_v4.pcap`,
-        "--origin",
-        "US-NYC1",
-      ]);
+      const pack = await run(packSmall(s3Args(r.endpoint, file, bucket)));
       assert(pack.code !== 0, `${c.name}: pack exit 0`);
       assertMatch(pack.stderr, /S3 bucket .* access denied/);
       assert(
@@ -577,14 +544,7 @@ Deno.test({
       res.stderr.trim(),
       `stitcher: S3 bucket ${bucket} at ${r.endpoint}: bucket does not exist (NoSuchBucket) listing data/`,
     );
-    const pack = await run([
-      "pack",
-      ...s3Args(r.endpoint, r.creds, bucket),
-      "--pcap",
-      `${CAPS}/http_plain_v4.pcap`,
-      "--origin",
-      "US-NYC1",
-    ]);
+    const pack = await run(packSmall(s3Args(r.endpoint, r.creds, bucket)));
     assertEquals(pack.code, 1);
     assertMatch(
       pack.stderr.trim(),
@@ -607,10 +567,7 @@ Deno.test({
   name: "S3: an object deleted between list and get is reported by key; other flows intact",
   ...opts,
   async fn() {
-    const r = await rgw();
-    const bucket = await newBucket(r, "gone");
-    const folder = `${r.tmp}/${bucket}`;
-    await packBoth(r, bucket, folder, ["--origin", "US-NYC1", ...LAYOUT]);
+    const { r, bucket, folder } = await packedBucket("gone", ["--origin", "US-NYC1", ...LAYOUT]);
     const keys = (await folderKeys(folder)).filter((k) => k.startsWith("data/"));
     const victim = keys[1];
     const proxy = new Proxy(r.port);
@@ -660,10 +617,7 @@ Deno.test({
   name: "S3: radosgw stopped mid-run and restarted: the run completes with nothing lost",
   ...opts,
   async fn() {
-    const r = await rgw();
-    const bucket = await newBucket(r, "crash");
-    const folder = `${r.tmp}/${bucket}`;
-    await packBoth(r, bucket, folder, ["--origin", "US-NYC1", ...LAYOUT]);
+    const { r, bucket, folder } = await packedBucket("crash", ["--origin", "US-NYC1", ...LAYOUT]);
     const proxy = new Proxy(r.port);
     // Slow enough that the kill lands inside a download; connections made
     // while radosgw is down wait for it (up to 60 s) instead of failing.
@@ -710,7 +664,7 @@ Deno.test({
       );
       assert(crash !== null, "radosgw was never killed");
       await crash;
-      assertEquals(both.s3.code, 0, both.s3.stderr);
+      assertSameAsFile(both, "S3 across a crash vs file:");
       assertMatch(
         both.s3.stderr,
         /retrying/,
@@ -718,8 +672,6 @@ Deno.test({
           JSON.stringify(proxy.requests)
         } ${victim} ${t}`,
       );
-      assertBytesEqual(both.s3Bytes, both.fileBytes, "S3 across a crash vs file:");
-      assertEquals(both.s3Report.objects, both.fileReport.objects);
       assertEquals(both.s3Report.problems, []);
       assert(t.length === 2 && t[1] - t[0] > 1000, "radosgw was down for more than 1 s");
     } finally {
@@ -733,19 +685,20 @@ Deno.test({
   name: "S3: a slow link (every chunk delayed) gives the same output",
   ...opts,
   async fn() {
-    const r = await rgw();
-    const bucket = await newBucket(r, "slow");
-    const folder = `${r.tmp}/${bucket}`;
-    await packBoth(r, bucket, folder, ["--keylog", KEYS, "--origin", "US-NYC1", ...LAYOUT]);
+    const { r, bucket, folder } = await packedBucket("slow", [
+      "--keylog",
+      KEYS,
+      "--origin",
+      "US-NYC1",
+      ...LAYOUT,
+    ]);
     const proxy = new Proxy(r.port);
     proxy.delayMs = 3;
     proxy.chunk = 4096;
     proxy.onRequest = () => sleep(50);
     try {
       const both = await stitchBoth(r, bucket, folder, ["--with-decrypted"], proxy.url);
-      assertEquals(both.s3.code, 0, both.s3.stderr);
-      assertBytesEqual(both.s3Bytes, both.fileBytes, "S3 over a slow link vs file:");
-      assertEquals(both.s3Report.objects, both.fileReport.objects);
+      assertSameAsFile(both, "S3 over a slow link vs file:");
       assertEquals(both.s3Report.decryption, both.fileReport.decryption);
     } finally {
       await proxy.close();
@@ -760,7 +713,6 @@ Deno.test({
     if (started === null) return;
     const r = await started.catch(() => null);
     r?.client.destroy();
-    if (r) await Deno.remove(r.tmp, { recursive: true }).catch(() => {});
-    await script("stop", 120_000);
+    await stopServer(SCRIPT, r?.tmp, true, 120_000);
   },
 });

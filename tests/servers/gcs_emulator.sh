@@ -8,6 +8,7 @@
 # Port: $GCS_EMULATOR_PORT (default 9199). Blobs (TMPDIR) and log: tests/.work/gcs/ (wiped at each fresh start).
 # No authentication; buckets appear on the first request that names them.
 # Needs node and npm (Node 20); the package is installed with --no-save, never into package.json.
+# The start/stop logic is in lib.sh.
 set -euo pipefail
 
 VERSION=15.34.2
@@ -15,10 +16,17 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK="$ROOT/tests/.work"
 TOOLS="$WORK/tools/firebase"
 DIR="$WORK/gcs"
+DATA=tmp
 PORT=${GCS_EMULATOR_PORT:-9199}
+PORT_VAR=GCS_EMULATOR_PORT
 LAUNCHER="$ROOT/tests/servers/gcs_emulator.mjs"
 START_TIMEOUT_S=60
 STOP_TIMEOUT_S=15
+SERVER="gcs emulator"
+THE_SERVER="the gcs emulator"
+READY_WORD=answer
+# shellcheck source=tests/servers/lib.sh
+source "$ROOT/tests/servers/lib.sh"
 
 fail() {
   echo "tests/servers/gcs_emulator.sh: $*" >&2
@@ -26,36 +34,16 @@ fail() {
 }
 
 mkdir -p "$DIR"
-exec 9>"$DIR/.lock"
-flock -w 600 9 || fail "waited 600 s for $DIR/.lock"
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-running_pid() {
-  local pid
-  pid=$(cat "$DIR/pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
+lock "$DIR/.lock" 600
 
 install() {
-  local have
-  have=$(node -p "require('$TOOLS/node_modules/firebase-tools/package.json').version" 2>/dev/null ||
-    true)
-  [ "$have" = "$VERSION" ] && return 0
-  command -v npm >/dev/null || fail "npm not found: install Node.js 20 first"
-  echo "installing firebase-tools@$VERSION into $TOOLS (once, ~2 min)..." >&2
-  mkdir -p "$TOOLS"
-  local t0=$SECONDS
-  # --ignore-scripts: re2's install script falls back to node-gyp, which needs the
-  # internet for Node headers and hangs here; the storage emulator does not use re2.
-  if ! timeout 900 npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
-    --prefix "$TOOLS" "firebase-tools@$VERSION" >"$DIR/install.log" 2>&1; then
-    tail -n 20 "$DIR/install.log" >&2
-    fail "npm install firebase-tools@$VERSION failed (log: $DIR/install.log)"
-  fi
+  [ "$(installed_version firebase-tools)" = "$VERSION" ] && return 0
+  npm_install firebase-tools "once, ~2 min" check_server
+}
+
+check_server() {
   [ -f "$TOOLS/node_modules/firebase-tools/lib/emulator/storage/server.js" ] ||
     fail "firebase-tools@$VERSION has no lib/emulator/storage/server.js"
-  echo "installed firebase-tools@$VERSION in $((SECONDS - t0)) s" >&2
 }
 
 # Ready when the JSON API answers (the port opens only after the app is built).
@@ -65,56 +53,9 @@ ready() {
     2>/dev/null
 }
 
-start() {
-  command -v node >/dev/null || fail "node not found: install Node.js 20 first"
-  if pid=$(running_pid); then
-    [ "$(cat "$DIR/port" 2>/dev/null)" = "$PORT" ] ||
-      fail "already running (pid $pid) on port $(cat "$DIR/port" 2>/dev/null); stop it first"
-    ready && return 0
-  else
-    rm -f "$DIR/pid" "$DIR/port"
-    port_open "$PORT" &&
-      fail "port $PORT on 127.0.0.1 is taken by another process (set GCS_EMULATOR_PORT)"
-  fi
-  install
-  rm -rf "$DIR/tmp"
-  mkdir -p "$DIR/tmp"
-  local t0=$SECONDS
+launch() {
   TMPDIR="$DIR/tmp" setsid node "$LAUNCHER" "$TOOLS" 127.0.0.1 "$PORT" \
     </dev/null >"$DIR/log" 2>&1 9>&- &
-  local pid=$!
-  echo "$pid" >"$DIR/pid"
-  echo "$PORT" >"$DIR/port"
-  for ((i = 0; i < START_TIMEOUT_S * 5; i++)); do
-    if ready; then
-      echo "gcs emulator listening on 127.0.0.1:$PORT (pid $pid, ready in $((SECONDS - t0)) s)" >&2
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || {
-      tail -n 20 "$DIR/log" >&2
-      rm -f "$DIR/pid" "$DIR/port"
-      fail "the gcs emulator exited during start (log: $DIR/log)"
-    }
-    sleep 0.2
-  done
-  tail -n 20 "$DIR/log" >&2
-  stop_pid "$pid"
-  fail "the gcs emulator did not answer on 127.0.0.1:$PORT within $START_TIMEOUT_S s (log: $DIR/log)"
-}
-
-stop_pid() {
-  local pid=$1
-  kill "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-  rm -f "$DIR/pid" "$DIR/port"
-}
-
-stop() {
-  if pid=$(running_pid); then stop_pid "$pid"; else rm -f "$DIR/pid" "$DIR/port"; fi
 }
 
 env_lines() {
@@ -124,10 +65,4 @@ env_lines() {
   echo "GCS_EMULATOR_ENDPOINT=http://127.0.0.1:$port"
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  env) env_lines ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
-esac
+node_main "$@"

@@ -20,25 +20,23 @@
 # request on a kept-alive connection waits ~40 ms (Nagle + delayed ACK).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/servers/lib.sh
+source tests/servers/lib.sh
+
+log() { echo "radosgw.sh: $*" >&2; }
+fail() {
+  log "$*"
+  exit 1
+}
+
 DIR="${RGW_DIR:-$PWD/tests/.work/radosgw}"
 mkdir -p "$(dirname "$DIR")"
-# One start/stop at a time (parallel test processes share this server).
-exec 9>"$DIR.lock"
-flock -w 600 9 || { echo "radosgw.sh: waited 600 s for $DIR.lock" >&2; exit 1; }
+lock "$DIR.lock" 600
 CONF="$DIR/ceph.conf"
 ACCESS_KEY="stitchertestaccesskey"
 SECRET_KEY="stitcher-test-secret-key-0123456789"
 USER_ID="stitcher-test"
 READY_TIMEOUT_S="${RGW_READY_TIMEOUT:-120}"
-
-log() { echo "radosgw.sh: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-
-# True when something accepts TCP connections on 127.0.0.1:$1.
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
   local p="$1"
@@ -49,7 +47,7 @@ free_port() {
     fi
     p=$((p + 1))
   done
-  die "no free port from $1 on"
+  fail "no free port from $1 on"
 }
 
 # A zombie (no init reaping in some containers) counts as gone.
@@ -65,13 +63,13 @@ install_ceph() {
     command -v radosgw >/dev/null && command -v radosgw-admin >/dev/null; then
     return 0
   fi
-  [ "$(id -u)" = 0 ] || die "Ceph is not installed and installing it needs root: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw"
+  [ "$(id -u)" = 0 ] || fail "Ceph is not installed and installing it needs root: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw"
   export DEBIAN_FRONTEND=noninteractive
   log "installing ceph-mon ceph-osd radosgw"
   if ! apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw >"$DIR.apt.log" 2>&1; then
-    apt-get update -q >>"$DIR.apt.log" 2>&1 || die "apt-get update failed; see $DIR.apt.log"
+    apt-get update -q >>"$DIR.apt.log" 2>&1 || fail "apt-get update failed; see $DIR.apt.log"
     apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw >>"$DIR.apt.log" 2>&1 ||
-      die "apt-get install ceph-mon ceph-osd radosgw failed; see $DIR.apt.log"
+      fail "apt-get install ceph-mon ceph-osd radosgw failed; see $DIR.apt.log"
   fi
 }
 
@@ -90,7 +88,7 @@ wait_for() {
   shift
   until "$@"; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-      die "$what not ready after ${READY_TIMEOUT_S} s; logs in $DIR/log"
+      fail "$what not ready after ${READY_TIMEOUT_S} s; logs in $DIR/log"
     fi
     sleep 0.2
   done
@@ -126,7 +124,7 @@ start_rgw() {
     wait_for "radosgw on 127.0.0.1:$port" rgw_answers "$port"
     return 0
   fi
-  port_open "$port" && die "port $port is taken by another program; set RGW_PORT"
+  port_open "$port" && fail "port $port is taken by another program; set RGW_PORT"
   spawn rgw radosgw -n client.rgw
   wait_for "radosgw on 127.0.0.1:$port" rgw_answers "$port"
 }
@@ -137,19 +135,16 @@ stop_pid() {
   if pid_alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     # The OSD takes > 4 s after SIGTERM; give each daemon 30 s, then SIGKILL.
-    for _ in $(seq 1 300); do
-      pid_alive "$pid" || break
-      sleep 0.1
-    done
-    if pid_alive "$pid"; then
-      kill -KILL "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do
-        pid_alive "$pid" || break
-        sleep 0.1
-      done
-    fi
+    wait_gone 300 pid_alive "$pid"
+    pid_alive "$pid" && kill_pid "$pid"
   fi
   rm -f "$DIR/$name.pid"
+}
+
+# SIGKILL, then up to 5 s for the process to end.
+kill_pid() {
+  kill -KILL "$1" 2>/dev/null || true
+  wait_gone 50 pid_alive "$1"
 }
 
 stop_all() {
@@ -170,7 +165,7 @@ start() {
   mkdir -p "$DIR/log" "$DIR/run" "$DIR/mon" "$DIR/osd" "$DIR/rgw"
   local rgw_port mon_port fsid
   rgw_port="${RGW_PORT:-$(free_port 7480)}"
-  port_open "$rgw_port" && die "port $rgw_port (RGW_PORT) is taken"
+  port_open "$rgw_port" && fail "port $rgw_port (RGW_PORT) is taken"
   mon_port="$(free_port 13300)"
   fsid="$(cat /proc/sys/kernel/random/uuid)"
   echo "$rgw_port" >"$DIR/rgw.port"
@@ -208,21 +203,21 @@ EOF
   ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" \
-    >"$DIR/log/mon-mkfs.out" 2>&1 || die "ceph-mon --mkfs failed; see $DIR/log/mon-mkfs.out"
+    >"$DIR/log/mon-mkfs.out" 2>&1 || fail "ceph-mon --mkfs failed; see $DIR/log/mon-mkfs.out"
   spawn mon ceph-mon -i a
   local osd_id
-  osd_id="$(ceph_cli osd create)" || die "ceph osd create failed; see $DIR/log"
-  [ "$osd_id" = 0 ] || die "ceph osd create gave id $osd_id, expected 0"
+  osd_id="$(ceph_cli osd create)" || fail "ceph osd create failed; see $DIR/log"
+  [ "$osd_id" = 0 ] || fail "ceph osd create gave id $osd_id, expected 0"
   mkdir -p "$DIR/osd/0"
   ceph-osd -c "$CONF" -i 0 --mkfs >"$DIR/log/osd-mkfs.out" 2>&1 ||
-    die "ceph-osd --mkfs failed; see $DIR/log/osd-mkfs.out"
+    fail "ceph-osd --mkfs failed; see $DIR/log/osd-mkfs.out"
   spawn osd ceph-osd -i 0
   osd_up() { ceph_cli osd stat 2>/dev/null | grep -q '1 up'; }
   wait_for "the OSD" osd_up
   start_rgw
   radosgw-admin -c "$CONF" -n client.admin user create --uid="$USER_ID" --display-name="$USER_ID" \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >"$DIR/log/user.out" 2>&1 ||
-    die "radosgw-admin user create failed; see $DIR/log/user.out"
+    fail "radosgw-admin user create failed; see $DIR/log/user.out"
   log "ready in $((SECONDS - t0)) s"
   print_env
 }
@@ -232,19 +227,13 @@ case "${1:-}" in
   start) start ;;
   stop) stop_all ;;
   env)
-    [ -f "$DIR/rgw.port" ] || die "not started (run: $0 start)"
+    [ -f "$DIR/rgw.port" ] || fail "not started (run: $0 start)"
     print_env
     ;;
   rgw-stop) stop_pid rgw ;;
   rgw-kill)
     pid="$(pid_of rgw)"
-    if pid_alive "$pid"; then
-      kill -KILL "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do
-        pid_alive "$pid" || break
-        sleep 0.1
-      done
-    fi
+    if pid_alive "$pid"; then kill_pid "$pid"; fi
     rm -f "$DIR/rgw.pid"
     ;;
   rgw-start) start_rgw ;;
