@@ -29,11 +29,6 @@ export class PacketBatch {
     return this.packets.length;
   }
 
-  /** True when a frame of `n` bytes or one more packet would not fit. */
-  full(n: number): boolean {
-    return this.used + n > this.arena.length || this.packets.length >= this.maxPackets;
-  }
-
   /** True once the batch holds enough to be worth handing to the exporters. */
   get ripe(): boolean {
     return this.used >= this.arena.length * 0.75 || this.packets.length >= this.maxPackets;

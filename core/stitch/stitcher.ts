@@ -146,13 +146,6 @@ export class Stitcher {
     return this.out.batch;
   }
 
-  /** Flows currently open. */
-  get openFlows(): number {
-    let n = 0;
-    for (const m of this.flows.values()) n += m.size;
-    return n;
-  }
-
   /** True when session secrets wait to go to the exporters (after the packets already batched). */
   get hasSecrets(): boolean {
     return this.secretsOut.length > 0;
