@@ -1,7 +1,7 @@
 /**
  * The `file` provider: a local folder laid out as a bucket. Keys are paths
  * relative to the folder with "/" separators. Listing walks folders in key
- * order; `open` streams the file in 1 MiB chunks. Also a `Sink`, so that
+ * order; `open` streams the file in chunks of up to 4 MiB. Also a `Sink`, so that
  * `stitcher pack` can write a bucket folder (atomically: temp file + rename).
  */
 import { mkdir, open, readdir, rename, stat, writeFile } from "node:fs/promises";
@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { type ObjectInfo, type Sink, type Source, SourceError } from "../../../core/plugin.ts";
 
-const CHUNK = 1 << 20;
+const CHUNK = 4 << 20;
+const PROBE = 64 << 10;
 
 export class FileSource implements Source, Sink {
   constructor(readonly root: string) {}
@@ -87,7 +88,7 @@ export class FileSource implements Source, Sink {
   }
 }
 
-/** Streams a local file in 1 MiB chunks, from byte `start` on. */
+/** Streams a local file in chunks of up to 4 MiB, from byte `start` on. */
 export async function openFileStream(
   path: string,
   signal?: AbortSignal,
@@ -104,18 +105,25 @@ export async function openFileStream(
     );
   });
   let position = start;
+  // Chunks are sized to what is left (up to CHUNK): a small object is one
+  // read into one buffer of its size, as decoded records keep views into it.
+  let size = await fh.stat().then((st) => st.size, () => Infinity);
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       try {
         signal?.throwIfAborted();
-        const buf = new Uint8Array(CHUNK);
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, position);
+        const left = size - position;
+        // At the stated end, a small read confirms it (or finds the file grew).
+        const want = left > 0 ? Math.min(CHUNK, left) : PROBE;
+        const buf = new Uint8Array(want);
+        const { bytesRead } = await fh.read(buf, 0, want, position);
+        if (left <= 0 && bytesRead > 0) size = Infinity;
         position += bytesRead;
         if (bytesRead === 0) {
           await fh.close();
           ctrl.close();
         } else {
-          ctrl.enqueue(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+          ctrl.enqueue(bytesRead === want ? buf : buf.subarray(0, bytesRead));
         }
       } catch (e) {
         await fh.close().catch(() => {});
