@@ -45,10 +45,15 @@ export function sumWords(buf: Uint8Array, start: number, end: number, acc = 0): 
     const w = WORDS.of(buf);
     const j0 = (buf.byteOffset + i) >>> 2;
     const jEnd = j0 + n;
+    // Whole 32-bit words add up exactly in a double (2^32 · 2^20 < 2^53, so
+    // fold every 2^20 words); 2^16 ≡ 1 (mod 2^16 − 1), so folding the sum
+    // gives the sum of the 16-bit halves.
     let s = 0;
-    for (let j = j0; j < jEnd; j++) {
-      const x = w[j];
-      s += (x & 0xffff) + (x >>> 16);
+    for (let j = j0; j < jEnd;) {
+      const stop = Math.min(jEnd, j + 0x100000);
+      let t = 0;
+      for (; j < stop; j++) t += w[j];
+      s = fold16(s + t);
     }
     // The sum of little-endian words is the byte-swapped big-endian sum
     // (RFC 1071 §2(B)); a region starting at an odd distance swaps back.

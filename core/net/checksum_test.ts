@@ -141,3 +141,12 @@ Deno.test("sumWords() of all-0xff data stays below 2^52 and exact", () => {
   assertEquals(foldChecksum(acc), 0);
   assertEquals(internetChecksum(buf, 1, buf.length - 1), naiveChecksum(buf, 1, buf.length - 1));
 });
+
+Deno.test("sumWords() stays exact over a region of more than 2^20 words", () => {
+  const buf = new Uint8Array((1 << 22) + 64).fill(0xff);
+  buf[5] = 0x12;
+  let naive = 0;
+  for (let i = 1; i + 1 < buf.length; i += 2) naive += (buf[i] << 8) | buf[i + 1];
+  if ((buf.length - 1) % 2 === 1) naive += buf[buf.length - 1] << 8;
+  assertEquals(foldChecksum(sumWords(buf, 1, buf.length)), foldChecksum(naive));
+});
