@@ -9,8 +9,8 @@ import { assert, assertBytesEqual, assertEquals } from "../../tests/assert.ts";
 import { flowKey, hasTool, tlsPlaintext } from "../../tests/lib/oracle.ts";
 import { toHex } from "../bytes/hex.ts";
 import { createCaptureReader } from "../format/capture.ts";
-import { decodeLink, newParsedPacket } from "../net/link.ts";
-import { type FlowEndpoints, TcpReassembler, type TcpSegment } from "../stitch/tcp_reassembly.ts";
+import { type FlowKey, REC_DATA, REC_FLOW_OPEN } from "../format/ctap_record.ts";
+import { CaptureToRecords } from "../stitch/capture_records.ts";
 import { nativeBackend } from "../../plugins/crypto/native.ts";
 import type { CipherBackend } from "./crypto.ts";
 import { KeyStore } from "./key_store.ts";
@@ -44,68 +44,41 @@ export function replayCapture(
   primary: CipherBackend,
   mutate?: (flow: number, dir: 0 | 1, offset: number, payload: Uint8Array) => Uint8Array,
 ): ReplayedFlow[] {
-  const flows = new Map<number, ReplayedFlow>();
-  const reassembler = new TcpReassembler({
-    open(flow: number, _sec: number, _nsec: number, c: FlowEndpoints) {
-      const f: ReplayedFlow = {
-        id: flow,
-        key: flowKey(ipText(c.clientIp), c.clientPort, ipText(c.serverIp), c.serverPort),
-        clientPort: c.clientPort,
-        serverPort: c.serverPort,
-        out: [[], []],
-        session: null as unknown as TlsSession,
-      };
-      f.session = new TlsSession(keys, { primary, fallback: nobleBackend }, {
-        plaintext(dir, data) {
-          f.out[dir].push(data);
-        },
-      });
-      flows.set(flow, f);
+  const flows = new Map<FlowKey, ReplayedFlow>();
+  const toRecords = new CaptureToRecords({
+    onRecord(r) {
+      if (r.type === REC_FLOW_OPEN) {
+        const f: ReplayedFlow = {
+          id: r.flow as number,
+          key: flowKey(ipText(r.clientIp), r.clientPort, ipText(r.serverIp), r.serverPort),
+          clientPort: r.clientPort,
+          serverPort: r.serverPort,
+          out: [[], []],
+          session: null as unknown as TlsSession,
+        };
+        f.session = new TlsSession(keys, { primary, fallback: nobleBackend }, {
+          plaintext(dir, data) {
+            f.out[dir].push(data);
+          },
+        });
+        flows.set(r.flow, f);
+      } else if (r.type === REC_DATA) {
+        const f = flows.get(r.flow)!;
+        const payload = mutate ? mutate(f.id, r.dir, r.offset, r.payload) : r.payload;
+        f.session.push(r.dir, payload, r.sec, r.nsec);
+      }
     },
-    data(flow, dir, offset, payload, sec, nsec) {
-      const f = flows.get(flow)!;
-      f.session.push(dir, mutate ? mutate(flow, dir, offset, payload) : payload, sec, nsec);
+    onProblem(_where, p) {
+      throw new Error(p.detail);
     },
-    close() {},
   });
-  const pkt = newParsedPacket();
-  const seg: TcpSegment = {
-    sec: 0,
-    nsec: 0,
-    ipVersion: 4,
-    src: new Uint8Array(4),
-    dst: new Uint8Array(4),
-    sport: 0,
-    dport: 0,
-    seq: 0,
-    ack: 0,
-    flags: 0,
-    window: 0,
-    payload: new Uint8Array(0),
-  };
-  let last = { sec: 0, nsec: 0 };
-  const reader = createCaptureReader((p) => {
-    last = p;
-    if (!decodeLink(p.linkType, p.data, pkt) || pkt.ipProto !== 6 || pkt.isFragment) return;
-    seg.sec = p.sec;
-    seg.nsec = p.nsec;
-    seg.ipVersion = pkt.ipVersion as 4 | 6;
-    seg.src = pkt.src;
-    seg.dst = pkt.dst;
-    seg.sport = pkt.sport;
-    seg.dport = pkt.dport;
-    seg.seq = pkt.seq;
-    seg.ack = pkt.ack;
-    seg.flags = pkt.tcpFlags;
-    seg.window = pkt.window;
-    seg.payload = pkt.payload;
-    reassembler.segment(seg);
-  }, (p) => {
+  let index = 0;
+  const reader = createCaptureReader((p) => toRecords.packet(p, "capture", ++index), (p) => {
     throw new Error(p.detail);
   });
   reader.push(pcap);
   reader.finish();
-  reassembler.finish(last.sec + 1, last.nsec);
+  toRecords.finish();
   return [...flows.values()];
 }
 
