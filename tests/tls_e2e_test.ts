@@ -12,6 +12,7 @@
  * mode (pcapng Decryption Secrets Block), bad key logs, a gap in a TLS
  * stream, and a separate keys bucket.
  */
+import { assertTranscriptDir, b64, sha256hex, type TranscriptEntry } from "./lib/transcript.ts";
 import { assert, assertBytesEqual, assertEquals } from "./assert.ts";
 import { ensureBinary, ROOT, runBin } from "./lib/bin.ts";
 import {
@@ -86,45 +87,8 @@ const byName = (name: string): Fixture => {
 
 // ---------------------------------------------------------------- ground truth
 
-interface TranscriptEntry {
-  server_port: number;
-  client_ip: string;
-  client_port: number;
-  client_to_server_len: number;
-  client_to_server_sha256: string;
-  client_to_server_b64: string | null;
-  server_to_client_len: number;
-  server_to_client_sha256: string;
-  server_to_client_b64: string | null;
-}
-
 async function transcript(f: Fixture): Promise<TranscriptEntry[]> {
   return JSON.parse(await Deno.readTextFile(f.transcript));
-}
-
-function b64(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-async function sha256(b: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>));
-  return [...d].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-/** `bytes` are exactly what the transcript says one direction carried (len, sha256, bytes if kept). */
-async function assertTranscriptDir(
-  bytes: Uint8Array,
-  len: number,
-  sha: string,
-  b64s: string | null,
-  what: string,
-): Promise<void> {
-  if (b64s !== null) assertBytesEqual(bytes, b64(b64s), `${what}:`);
-  assertEquals(bytes.length, len, `${what}: length`);
-  assertEquals(await sha256(bytes), sha, `${what}: sha256`);
 }
 
 /** Original-capture oracles, computed once per fixture. */
@@ -470,7 +434,7 @@ async function pythonBodies(reqs: { n: number; seed: string }[]): Promise<string
 async function filesSha(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) {
-    if (e.isFile) out.push(await sha256(await Deno.readFile(`${dir}/${e.name}`)));
+    if (e.isFile) out.push(await sha256hex(await Deno.readFile(`${dir}/${e.name}`)));
   }
   return out.sort();
 }

@@ -4,7 +4,8 @@
  * what curl sent/received (`*.curl.json`, from `curl --trace`). See
  * tests/fixtures/captures/README.md.
  */
-import { assert, assertBytesEqual, assertEquals } from "../assert.ts";
+import { assertTranscriptDir, type TranscriptEntry } from "./transcript.ts";
+import { assert, assertEquals } from "../assert.ts";
 import {
   flowKey,
   hasTool,
@@ -15,20 +16,13 @@ import {
   tsharkFields,
 } from "./oracle.ts";
 
+/** (what, bytes, len, sha, b64) order of the checks below. */
+const checkDir = (what: string, got: Uint8Array, len: number, sha: string, b64s: string | null) =>
+  assertTranscriptDir(got, len, sha, b64s, what);
+
 const DIR = new URL("../fixtures/captures/", import.meta.url).pathname;
 const ignore = !hasTool("tshark");
 
-type ServerEntry = {
-  server_port: number;
-  client_ip: string;
-  client_port: number;
-  client_to_server_len: number;
-  client_to_server_sha256: string;
-  client_to_server_b64: string | null;
-  server_to_client_len: number;
-  server_to_client_sha256: string;
-  server_to_client_b64: string | null;
-};
 type CurlEntry = {
   client_port: number;
   sent_len: number;
@@ -54,27 +48,6 @@ function hasKeys(name: string): boolean {
   }
 }
 
-async function sha256hex(b: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>));
-  return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function b64(s: string): Uint8Array {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-}
-
-async function checkDir(
-  what: string,
-  got: Uint8Array,
-  len: number,
-  sha: string,
-  b64s: string | null,
-): Promise<void> {
-  if (b64s !== null) assertBytesEqual(got, b64(b64s), what);
-  assertEquals(got.length, len, `${what}: length`);
-  assertEquals(await sha256hex(got), sha, `${what}: sha256`);
-}
-
 /**
  * Compares the oracle's map with both ground truths for the connections of
  * `name` on server port `port` (TLS port: decrypted plaintext; other: TCP
@@ -85,7 +58,7 @@ async function compare(
   streams: Map<string, StreamBytes>,
   tls: boolean,
 ): Promise<number> {
-  const server = load<ServerEntry[]>(`${name}.transcript.json`)
+  const server = load<TranscriptEntry[]>(`${name}.transcript.json`)
     .filter((e) => (e.server_port === TLS_PORT) === tls);
   const curl = new Map(
     load<CurlEntry[]>(`${name}.curl.json`).map((e) => [e.client_port, e] as const),
@@ -123,7 +96,7 @@ for (const name of CAPTURES) {
     ignore,
     async fn() {
       const streams = await tcpStreams(DIR + name + ".pcap");
-      const all = load<ServerEntry[]>(`${name}.transcript.json`);
+      const all = load<TranscriptEntry[]>(`${name}.transcript.json`);
       assertEquals(streams.size, all.length, "one TCP conversation per server connection");
       const n = await compare(name, streams, false);
       // TLS conversations: ciphertext, at least as long as the plaintext
