@@ -15,8 +15,9 @@
  * `RecordFramer.push` takes the direction's bytes in any segmentation. A
  * record wholly inside one pushed chunk is emitted as a zero-copy view of
  * that chunk, valid only during the `onRecord` call; a record that straddles
- * chunks is copied into the framer's own buffer (at most one record is ever
- * held). An unknown type, a major version other than 3, or a length above
+ * chunks is copied into a record-sized buffer borrowed from a shared pool
+ * for as long as the record is incomplete (at most one record is ever held
+ * per framer; the pool keeps flows from each allocating 18 KiB). An unknown type, a major version other than 3, or a length above
  * 2^14 + 2048 (the TLSCiphertext bound, RFC 5246 §6.2.3) ends the stream:
  * `error` says why, and nothing more is emitted.
  */
@@ -78,6 +79,18 @@ export function encodeRecord(type: number, version: number, fragment: Uint8Array
 
 const EMPTY = new Uint8Array(0);
 
+/** Free record buffers (MAX_RECORD_LENGTH bytes each), shared by all framers. */
+const spareBuffers: Uint8Array[] = [];
+const MAX_SPARE_BUFFERS = 256;
+
+function borrowBuffer(): Uint8Array {
+  return spareBuffers.pop() ?? new Uint8Array(MAX_RECORD_LENGTH);
+}
+
+function returnBuffer(b: Uint8Array): void {
+  if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(b);
+}
+
 export class RecordFramer {
   /** Why the stream stopped being TLS records, or null. */
   error: string | null = null;
@@ -90,12 +103,14 @@ export class RecordFramer {
   private headLen = 0;
   /**
    * The body of the record being assembled across chunks, once its header is
-   * complete: a view of `scratch`, reused for every record of the stream
-   * (records reach `onRecord` as views valid during the call only).
+   * complete: a view of `buffer`, borrowed from the pool until the record is
+   * complete (records reach `onRecord` as views valid during the call only).
    */
   private held: Uint8Array | null = null;
   private heldLen = 0;
-  private scratch: Uint8Array | null = null;
+  private buffer: Uint8Array | null = null;
+  /** True while `onRecord` runs on a view of `buffer` (which must not go back to the pool yet). */
+  private delivering = false;
   private readonly rec: TlsRecord = { type: 0, version: 0, fragment: EMPTY };
 
   constructor(private readonly onRecord: (r: TlsRecord) => void) {}
@@ -116,6 +131,12 @@ export class RecordFramer {
     this.held = null;
     this.heldLen = 0;
     this.headLen = 0;
+    if (!this.delivering) this.release();
+  }
+
+  private release(): void {
+    if (this.buffer !== null) returnBuffer(this.buffer);
+    this.buffer = null;
   }
 
   push(chunk: Uint8Array): void {
@@ -137,8 +158,8 @@ export class RecordFramer {
           const start = base + pos - RECORD_HEADER_LENGTH;
           try {
             const len = decodeRecordHeader(new ByteReader(this.head), rec);
-            this.scratch ??= new Uint8Array(MAX_RECORD_LENGTH);
-            this.held = this.scratch.subarray(0, len);
+            this.buffer ??= borrowBuffer();
+            this.held = this.buffer.subarray(0, len);
           } catch (e) {
             return this.fail(e, start);
           }
@@ -146,7 +167,10 @@ export class RecordFramer {
         }
         const held = this.held!;
         const n = Math.min(held.length - this.heldLen, chunk.length - pos);
-        held.set(chunk.subarray(pos, pos + n), this.heldLen);
+        held.set(
+          pos === 0 && n === chunk.length ? chunk : chunk.subarray(pos, pos + n),
+          this.heldLen,
+        );
         this.heldLen += n;
         pos += n;
         if (this.heldLen < held.length) return;
@@ -155,7 +179,13 @@ export class RecordFramer {
         this.headLen = 0;
         rec.fragment = held;
         this.records++;
-        this.onRecord(rec);
+        this.delivering = true;
+        try {
+          this.onRecord(rec);
+        } finally {
+          this.delivering = false;
+          this.release();
+        }
         continue;
       }
       if (chunk.length - pos < RECORD_HEADER_LENGTH) {
@@ -180,7 +210,8 @@ export class RecordFramer {
       // The body continues in later chunks: hold the header and what is here.
       this.head.set(chunk.subarray(pos, pos + RECORD_HEADER_LENGTH));
       this.headLen = RECORD_HEADER_LENGTH;
-      const held = new Uint8Array(len);
+      this.buffer ??= borrowBuffer();
+      const held = this.buffer.subarray(0, len);
       held.set(chunk.subarray(r.pos));
       this.held = held;
       this.heldLen = chunk.length - r.pos;

@@ -98,6 +98,37 @@ Deno.test("RecordFramer holds a straddling record and nothing more", () => {
   assertBytesEqual(got[1].fragment, big.fragment);
 });
 
+Deno.test("RecordFramers sharing the buffer pool never see each other's bytes", () => {
+  // Three streams with distinct contents, pushed in interleaved 700-byte
+  // chunks so every record straddles chunks while the others' do too; the
+  // second framer stops itself inside a callback, mid-stream.
+  const streams = [1, 2, 3].map((k) =>
+    stream([1000, 5000, MAX_RECORD_LENGTH, 3].map((n) => ({
+      type: CT_APPLICATION_DATA,
+      version: 0x0303,
+      fragment: new Uint8Array(n).fill(k),
+    })))
+  );
+  const got: number[][] = [[], [], []];
+  const framers = streams.map((_, i) =>
+    new RecordFramer((r) => {
+      for (const b of r.fragment) {
+        if (b !== i + 1) throw new Error(`framer ${i} saw byte ${b}`);
+      }
+      got[i].push(r.fragment.length);
+      if (i === 1 && got[i].length === 2) framers[1].stop();
+    })
+  );
+  const longest = Math.max(...streams.map((s) => s.length));
+  for (let at = 0; at < longest; at += 700) {
+    streams.forEach((s, i) => framers[i].push(s.subarray(at, at + 700)));
+  }
+  assertEquals(got, [
+    [1000, 5000, MAX_RECORD_LENGTH, 3],
+    [1000, 5000],
+    [1000, 5000, MAX_RECORD_LENGTH, 3],
+  ]);
+});
 Deno.test("RecordFramer rejects a record claiming length 2^14 + 2049", () => {
   const bytes = Uint8Array.of(
     23,

@@ -12,6 +12,7 @@ import type { AeadAlg, CbcAlg, CipherBackend, HashAlg } from "../../core/tls/cry
 
 const TAG_LEN = 16;
 const EMPTY = new Uint8Array(0);
+const GCM_OPTIONS = { authTagLength: TAG_LEN } as const;
 
 const AEAD_KEY_LEN: Record<AeadAlg, number> = {
   "aes-128-gcm": 16,
@@ -51,7 +52,7 @@ function open(
   if (sealed.length < TAG_LEN) return null;
   const end = sealed.length - TAG_LEN;
   // The GCM overload's types: ChaCha20-Poly1305 deciphers have the same setAAD/setAuthTag.
-  const d = createDecipheriv(alg as "aes-128-gcm", key, nonce, { authTagLength: TAG_LEN });
+  const d = createDecipheriv(alg as "aes-128-gcm", key, nonce, GCM_OPTIONS);
   d.setAuthTag(sealed.subarray(end));
   if (aad.length > 0) d.setAAD(aad);
   try {
