@@ -26,9 +26,11 @@ import {
 import { createLogger, type Logger } from "./core/run/log.ts";
 import { runStitch, type StitchTls } from "./core/run/stitch_run.ts";
 import { runArchive } from "./core/run/archive_run.ts";
+import type { CipherBackend } from "./core/tls/crypto.ts";
 import { KeyStore } from "./core/tls/key_store.ts";
 import { nobleBackend } from "./core/tls/noble_backend.ts";
 import { nativeBackend } from "./plugins/crypto/native.ts";
+import { opensslBackend } from "./plugins/crypto/openssl.ts";
 import { runPack } from "./core/run/pack.ts";
 import { maybeGunzip } from "./core/format/gzip.ts";
 import { openFileStream } from "./plugins/sources/file/mod.ts";
@@ -97,8 +99,8 @@ async function tlsConfig(
     integer: true,
   });
   const crypto = stringFlag(values, "crypto") ?? "native";
-  if (crypto !== "native" && crypto !== "noble") {
-    throw new UsageError(`flag --crypto: '${crypto}' is not native or noble`);
+  if (crypto !== "native" && crypto !== "node" && crypto !== "noble") {
+    throw new UsageError(`flag --crypto: '${crypto}' is not native, node or noble`);
   }
   if (!decrypt && !transparent) {
     for (const f of ["keylog", "keylog-bucket", "key-wait", "max-pending-bytes", "crypto"]) {
@@ -125,7 +127,11 @@ async function tlsConfig(
   if (stringFlag(values, "keylog-bucket") !== undefined) {
     keySource = await openStorage(await storageConfig(values, "keys"), { mustExist: true });
   }
-  const primary = crypto === "native" ? nativeBackend() : nobleBackend;
+  let primary: CipherBackend = nobleBackend;
+  if (crypto !== "noble") {
+    const node = nativeBackend();
+    primary = crypto === "native" ? (await opensslBackend(node)) ?? node : node;
+  }
   return {
     mode: decrypt ? "decrypt" : "transparent",
     keyStore,

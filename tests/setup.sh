@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian 12 machine that has
 # only Node.js/npm: the npm dependencies (deno, bun, ...) and the Debian
-# oracles tcpdump, tshark and tcpflow. Idempotent: does nothing when all is
+# oracles tcpdump, tshark and tcpflow, and openssl (libcrypto). Idempotent: does nothing when all is
 # there. Quiet on success; on failure says what failed and shows the log tail.
 set -euo pipefail
 
@@ -24,9 +24,10 @@ if [ ! -d "$ROOT/node_modules" ] || [ ! -x "$ROOT/node_modules/.bin/deno" ]; the
   (cd "$ROOT" && npm ci --no-audit --no-fund) >"$LOG" 2>&1 || fail "npm ci failed"
 fi
 
-# ---- Debian packages (tool name == package name)
+# ---- Debian packages (tool name == package name); openssl brings libssl3,
+# whose libcrypto.so.3 the default cipher backend loads (plugins/crypto/openssl.ts)
 missing=()
-for tool in tcpdump tshark tcpflow; do
+for tool in tcpdump tshark tcpflow openssl; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

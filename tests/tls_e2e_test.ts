@@ -13,7 +13,7 @@
  * stream, and a separate keys bucket.
  */
 import { assertTranscriptDir, b64, sha256hex, type TranscriptEntry } from "./lib/transcript.ts";
-import { assert, assertBytesEqual, assertEquals } from "./assert.ts";
+import { assert, assertBytesEqual, assertEquals, assertMatch } from "./assert.ts";
 import { ensureBinary, ROOT, runBin } from "./lib/bin.ts";
 import {
   endpoint,
@@ -344,7 +344,8 @@ for (const f of FIXTURES) {
 // ---------------------------------------------------------------- 2. both backends agree
 
 Deno.test({
-  name: "--crypto noble writes the same decrypted pcap, byte for byte, as the native backend",
+  name:
+    "--crypto node and --crypto noble write the same decrypted pcap, byte for byte, as native (libcrypto)",
   ignore,
   async fn() {
     await withTemp("noble", async (dir) => {
@@ -352,16 +353,18 @@ Deno.test({
       const one = async (f: Fixture) => {
         const bucket = `${dir}/${f.name}`;
         await pack(f, bucket, PACK_LAYOUT);
-        const [native, noble] = await Promise.all(
-          ["native", "noble"].map((c) =>
+        const [native, node, noble] = await Promise.all(
+          ["native", "node", "noble"].map((c) =>
             stitch(dir, bucket, `${dir}/${f.name}.${c}.pcap`, ["--with-decrypted", "--crypto", c])
           ),
         );
         const { tls } = await classify(f);
-        assertEquals(dec(noble.report, "decrypted"), tls.length, `${f.name}: noble decrypted`);
-        assertEquals(noble.report.decryption, native.report.decryption, `${f.name}: counters`);
-        const [a, b] = await Promise.all([Deno.readFile(native.out), Deno.readFile(noble.out)]);
-        assertBytesEqual(b, a, `${f.name}: noble vs native output`);
+        assertEquals(dec(native.report, "decrypted"), tls.length, `${f.name}: native decrypted`);
+        const a = await Deno.readFile(native.out);
+        for (const other of [node, noble]) {
+          assertEquals(other.report.decryption, native.report.decryption, `${f.name}: counters`);
+          assertBytesEqual(await Deno.readFile(other.out), a, `${f.name}: ${other.out} vs native`);
+        }
         await Deno.remove(bucket, { recursive: true });
       };
       const queue = [...FIXTURES];
@@ -371,6 +374,36 @@ Deno.test({
       // and tshark agrees the noble output is right, for the two named captures
       for (const name of ["tls12_v4", "tls13_v6"]) {
         await assertDecryptedOutput(byName(name), `${dir}/${name}.noble.pcap`);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "the binary opens records with the system's libcrypto by default, and says so",
+  ignore,
+  async fn() {
+    await withTemp("backend", async (dir) => {
+      const f = byName("tls13_v6");
+      await pack(f, `${dir}/b`, PACK_LAYOUT);
+      for (
+        const [crypto, want] of [
+          [[], /cipher="openssl \(libcrypto\.so[.0-9]*\) \+ node:crypto"/],
+          [["--crypto", "node"], /cipher=node:crypto/],
+        ] as const
+      ) {
+        const r = await runBin([
+          "--provider",
+          "file",
+          "-b",
+          `${dir}/b`,
+          "-e",
+          `${dir}/out.pcap`,
+          "--with-decrypted",
+          ...crypto,
+        ]);
+        assertEquals(r.code, 0, r.stderr);
+        assertMatch(r.stderr, want);
       }
     });
   },

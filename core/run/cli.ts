@@ -211,8 +211,10 @@ export const STITCH_FLAGS: FlagDef[] = [
     group: G_TLS,
     name: "crypto",
     type: "string",
-    valueName: "native|noble",
-    help: "cipher backend: node:crypto with @noble fallback (default), or @noble only",
+    valueName: "native|node|noble",
+    help: "cipher backend: native = the system's OpenSSL libcrypto through FFI where it loads, " +
+      "else node:crypto (default); node = node:crypto only; noble = @noble only " +
+      "(what a backend lacks falls back to @noble)",
   },
   {
     group: G_RUN,

@@ -89,7 +89,11 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     o.originTag = tag;
   }
   objects.sort((a, b) => a.key.startMs - b.key.startMs || (a.info.key < b.info.key ? -1 : 1));
-  cfg.log.info("listed data objects", { objects: objects.length, origins: origins.length });
+  cfg.log.info("listed data objects", {
+    objects: objects.length,
+    origins: origins.length,
+    ...(tls === null ? {} : { tls: tls.mode, cipher: tls.backends.primary.name }),
+  });
 
   const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
   const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });

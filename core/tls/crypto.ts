@@ -3,7 +3,8 @@
  * the portable reference on @noble/ciphers + @noble/hashes
  * (core/tls/noble_backend.ts) and the fast one on `node:crypto`
  * (plugins/crypto/native.ts, wired by main.ts; Bun's AES-GCM there runs at
- * ~5 GB/s). A backend that lacks a cipher (Bun's node:crypto has no
+ * ~5 GB/s), and for AEAD opens the system's libcrypto through FFI
+ * (plugins/crypto/openssl.ts), which spares the per-record objects. A backend that lacks a cipher (Bun's node:crypto has no
  * ChaCha20-Poly1305) says so in `supports`, and the session falls back to the
  * reference for it.
  *
@@ -20,7 +21,9 @@ export interface CipherBackend {
   /**
    * Opens `sealed` (ciphertext followed by the 16-byte tag). Returns the
    * plaintext, or null when the tag does not verify (or `sealed` is shorter
-   * than a tag).
+   * than a tag). The plaintext may lie in a buffer the backend reuses: it is
+   * valid until the backend's next `aeadOpen` (copy it to keep it). A backend
+   * may keep per-key state: keys are never changed in place.
    */
   aeadOpen(
     alg: AeadAlg,

@@ -21,8 +21,8 @@
  * and queued, up to `maxPendingBytes` in all. Everything else is handled as
  * it is framed, one cipher call per record, from a view of the pushed bytes.
  *
- * Plaintext passed to `events.plaintext` lies in a buffer fresh for that
- * record: the callee may keep it.
+ * Plaintext passed to `events.plaintext` is valid only during the call (the
+ * backend may reuse its buffer for the next record): copy it to keep it.
  *
  * Secrets never leave this file except through `secrets()`; failure details
  * name records, lengths and ids, never key material.

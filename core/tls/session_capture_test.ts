@@ -58,7 +58,7 @@ export function replayCapture(
         };
         f.session = new TlsSession(keys, { primary, fallback: nobleBackend }, {
           plaintext(dir, data) {
-            f.out[dir].push(data);
+            f.out[dir].push(data.slice());
           },
         });
         flows.set(r.flow, f);
@@ -225,7 +225,7 @@ function runEvents(events: Event[], keys: KeyStore, primary: CipherBackend = nob
   const out: [Uint8Array[], Uint8Array[]] = [[], []];
   const session = new TlsSession(keys, { primary, fallback: nobleBackend }, {
     plaintext(dir, data) {
-      out[dir].push(data);
+      out[dir].push(data.slice());
     },
   });
   for (const e of events) session.push(e.dir, e.bytes, e.sec, e.nsec);

@@ -905,7 +905,7 @@ function open12(
     aad12(seq, rec.type, 0x0303, sealed.length - 16, aad);
     const plain = b.aeadOpen(alg, key, nonce, aad, sealed) ??
       fail(`TLS 1.2 record seq ${seq} did not open`);
-    if (rec.type === 23) app.push(plain);
+    if (rec.type === 23) app.push(plain.slice()); // the backend may reuse its buffer
     if (rec.type === 22) handshakeTypes.push(plain[0]);
     seq++;
   }
@@ -938,7 +938,7 @@ function open13(
     while (end > 0 && plain[end - 1] === 0) end--;
     const type = plain[end - 1];
     const content = plain.subarray(0, end - 1);
-    if (type === 23) app.push(content);
+    if (type === 23) app.push(content.slice()); // the backend may reuse its buffer
     if (type !== 22) continue;
     hs = concat([hs, content]);
     while (hs.length >= 4) {

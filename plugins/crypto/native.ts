@@ -14,27 +14,35 @@ const TAG_LEN = 16;
 const EMPTY = new Uint8Array(0);
 const GCM_OPTIONS = { authTagLength: TAG_LEN } as const;
 
-const AEAD_KEY_LEN: Record<AeadAlg, number> = {
+export const AEAD_KEY_LEN: Record<AeadAlg, number> = {
   "aes-128-gcm": 16,
   "aes-256-gcm": 32,
   "chacha20-poly1305": 32,
 };
 const CBC_KEY_LEN: Record<CbcAlg, number> = { "aes-128-cbc": 16, "aes-256-cbc": 32 };
 
-function view(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/**
+ * A node Buffer as a plain Uint8Array (whose `slice` copies). Switching the
+ * prototype, rather than making a view of `b.buffer`, spares Bun from
+ * materialising the ArrayBuffer of every output.
+ */
+function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype
+    ? b
+    : Object.setPrototypeOf(b, Uint8Array.prototype);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (b.length === 0) return view(a);
-  if (a.length === 0) return view(b);
+  if (b.length === 0) return plain(a);
+  if (a.length === 0) return plain(b);
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
   return out;
 }
 
-function checkKey(alg: string, key: Uint8Array, want: number | undefined): void {
+/** Throws, naming both lengths, unless `key` is `want` bytes (undefined: unknown cipher). */
+export function checkKey(alg: string, key: Uint8Array, want: number | undefined): void {
   if (want === undefined) throw new Error(`Unknown cipher ${JSON.stringify(alg)}`);
   if (key.length !== want) {
     throw new Error(`${alg} needs a ${want}-byte key, got ${key.length} bytes`);
@@ -98,7 +106,7 @@ function cbcDecrypt(alg: CbcAlg, key: Uint8Array, iv: Uint8Array, data: Uint8Arr
 function hmac(hash: HashAlg, key: Uint8Array, parts: Uint8Array[]): Uint8Array {
   const h = createHmac(hash, key);
   for (let i = 0; i < parts.length; i++) h.update(parts[i]);
-  return view(h.digest());
+  return plain(h.digest());
 }
 
 function hex(s: string): Uint8Array {
@@ -113,14 +121,67 @@ function same(a: Uint8Array | null, b: Uint8Array): boolean {
   return true;
 }
 
-/** Opens a known answer, and rejects it with one bit of the tag flipped. */
-function aeadWorks(alg: AeadAlg, key: string, nonce: string, sealedHex: string, plain: string) {
+type AeadOpen = (
+  alg: AeadAlg,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+) => Uint8Array | null;
+
+/** A known answer an AEAD implementation must open, and refuse with one bit of the tag flipped. */
+export interface AeadProbe {
+  alg: AeadAlg;
+  key: string;
+  nonce: string;
+  /** Ciphertext and tag, of `plain` with no AAD. */
+  sealed: string;
+  plain: string;
+}
+
+/** True when `open` opens the probe's answer and refuses it with the tag's last bit flipped. */
+export function opensProbe(p: AeadProbe, open: AeadOpen): boolean {
+  const k = hex(p.key), n = hex(p.nonce), sealed = hex(p.sealed), plainText = hex(p.plain);
+  if (!same(open(p.alg, k, n, EMPTY, sealed), plainText)) return false;
+  sealed[sealed.length - 1] ^= 1;
+  return open(p.alg, k, n, EMPTY, sealed) === null;
+}
+
+const ZERO16 = "00".repeat(16);
+
+/**
+ * GCM spec (McGrew, Viega 2005) test cases 2 and 14; RFC 8439 §2.8.2's key
+ * and nonce over 16 zero bytes, no AAD.
+ */
+export const AEAD_PROBES: readonly AeadProbe[] = [
+  {
+    alg: "aes-128-gcm",
+    key: ZERO16,
+    nonce: "00".repeat(12),
+    sealed: "0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf",
+    plain: ZERO16,
+  },
+  {
+    alg: "aes-256-gcm",
+    key: "00".repeat(32),
+    nonce: "00".repeat(12),
+    sealed: "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919",
+    plain: ZERO16,
+  },
+  {
+    alg: "chacha20-poly1305",
+    key: "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
+    nonce: "070000004041424344454647",
+    sealed: "9f7be95d01fd40ba15e28ffb36810aae60319b38bba29e1deaf365caada6182e",
+    plain: ZERO16,
+  },
+];
+
+/** Our open and seal agree with a known answer (a runtime may lack the cipher, or get it wrong). */
+function aeadWorks(p: AeadProbe): boolean {
   try {
-    const k = hex(key), n = hex(nonce), sealed = hex(sealedHex), p = hex(plain);
-    if (!same(open(alg, k, n, EMPTY, sealed), p)) return false;
-    if (!same(seal(alg, k, n, EMPTY, p), sealed)) return false;
-    sealed[sealed.length - 1] ^= 1;
-    return open(alg, k, n, EMPTY, sealed) === null;
+    return opensProbe(p, open) &&
+      same(seal(p.alg, hex(p.key), hex(p.nonce), EMPTY, hex(p.plain)), hex(p.sealed));
   } catch {
     return false;
   }
@@ -139,40 +200,7 @@ function cbcWorks(alg: CbcAlg, key: string, ct: string, plain: string): boolean 
 
 function probe(): Set<AeadAlg | CbcAlg> {
   const ok = new Set<AeadAlg | CbcAlg>();
-  const zero16 = "00".repeat(16);
-  // GCM spec (McGrew, Viega 2005), test cases 2 and 14.
-  if (
-    aeadWorks(
-      "aes-128-gcm",
-      zero16,
-      "00".repeat(12),
-      "0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf",
-      zero16,
-    )
-  ) {
-    ok.add("aes-128-gcm");
-  }
-  if (
-    aeadWorks(
-      "aes-256-gcm",
-      "00".repeat(32),
-      "00".repeat(12),
-      "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919",
-      zero16,
-    )
-  ) {
-    ok.add("aes-256-gcm");
-  }
-  // RFC 8439 §2.8.2 key and nonce, 16 zero bytes, no AAD.
-  if (
-    aeadWorks(
-      "chacha20-poly1305",
-      "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
-      "070000004041424344454647",
-      CHACHA_PROBE_SEALED,
-      zero16,
-    )
-  ) ok.add("chacha20-poly1305");
+  for (const p of AEAD_PROBES) if (aeadWorks(p)) ok.add(p.alg);
   // SP 800-38A F.2.2 and F.2.6, first block.
   if (
     cbcWorks(
@@ -194,8 +222,6 @@ function probe(): Set<AeadAlg | CbcAlg> {
   ) ok.add("aes-256-cbc");
   return ok;
 }
-
-const CHACHA_PROBE_SEALED = "9f7be95d01fd40ba15e28ffb36810aae60319b38bba29e1deaf365caada6182e";
 
 /**
  * The `node:crypto` backend. `supports` answers from the probe run here, so

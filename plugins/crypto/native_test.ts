@@ -1,10 +1,6 @@
 import { createHmac } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { cbc } from "@noble/ciphers/aes.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { assert, assertBytesEqual, assertEquals, assertThrows } from "../../tests/assert.ts";
-import { toHex } from "../../core/bytes/hex.ts";
-import { type KeyLogEntry, parseKeyLog } from "../../core/format/keylog.ts";
 import type { AeadAlg } from "../../core/tls/crypto.ts";
 import {
   hkdfExpandLabel,
@@ -14,7 +10,8 @@ import {
 } from "../../core/tls/key_schedule.ts";
 import { suiteById } from "../../core/tls/cipher_suites.ts";
 import { nobleBackend } from "../../core/tls/noble_backend.ts";
-import { backendCases, captureConns, decryptConn, RFC8448 } from "../../core/tls/test_vectors.ts";
+import { backendCases, RFC8448 } from "../../core/tls/test_vectors.ts";
+import { assertFixtureDecrypts } from "../../tests/lib/transcript.ts";
 import { nativeBackend } from "./native.ts";
 
 const native = nativeBackend();
@@ -81,42 +78,9 @@ Deno.test('nextTrafficSecret13() matches HMAC-SHA256 over the RFC 8446 §7.1 Hkd
   assertBytesEqual(nextTrafficSecret13("sha256", RFC8448.serverApSecret), new Uint8Array(want));
 });
 
-async function fixture(name: string) {
-  const dir = new URL("../../tests/fixtures/captures/", import.meta.url);
-  const pcap = new Uint8Array(await readFile(new URL(`${name}.pcap`, dir)));
-  const keys: KeyLogEntry[] = [];
-  parseKeyLog(await readFile(new URL(`${name}.keys`, dir), "utf8"), (e) => keys.push(e), (p) => {
-    throw new Error(`keylog line ${p.line}: ${p.detail}`);
-  });
-  const transcript = JSON.parse(
-    await readFile(new URL(`${name}.transcript.json`, dir), "utf8"),
-  ) as {
-    client_port: string;
-    client_to_server_sha256: string;
-    server_to_client_sha256: string;
-  }[];
-  return { pcap, keys, transcript };
-}
-
 for (const name of ["tls12_v4", "tls13_v6", "concurrent_25", "retrans"]) {
   Deno.test(`${name}.pcap decrypts with its key log to the server's plaintext (nativeBackend)`, async () => {
-    const { pcap, keys, transcript } = await fixture(name);
-    const conns = captureConns(pcap, 8443);
-    assert(conns.length > 0);
-    for (const conn of conns) {
-      const d = decryptConn(conn, keys, native);
-      const t = transcript.find((t) => Number(t.client_port) === conn.clientPort)!;
-      assertEquals(
-        toHex(sha256(d.toServer.app)),
-        t.client_to_server_sha256,
-        `port ${conn.clientPort} up`,
-      );
-      assertEquals(
-        toHex(sha256(d.toClient.app)),
-        t.server_to_client_sha256,
-        `port ${conn.clientPort} down`,
-      );
-    }
+    await assertFixtureDecrypts(name, native);
   });
 }
 

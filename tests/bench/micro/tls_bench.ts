@@ -2,9 +2,10 @@
  * TLS decryption throughput of `TlsSession` alone: the TLS flows of the
  * capture fixtures (concurrent_25, tls12_v4, tls13_v6, retrans), their TCP
  * payloads in captured segmentation, pushed through fresh sessions with the
- * native backend until 100 MB of ciphertext went through, five times. Prints
+ * native backends until 100 MB of ciphertext went through, five times. Prints
  * the best run's MB/s of stream bytes and µs per record.
- * `bun tests/bench/micro/tls_bench.ts`, or `deno run -A tests/bench/micro/tls_bench.ts`.
+ * `bun tests/bench/micro/tls_bench.ts [--crypto node]`, or
+ * `deno run -A tests/bench/micro/tls_bench.ts`.
  */
 import { readFileSync } from "node:fs";
 import { createCaptureReader } from "../../../core/format/capture.ts";
@@ -14,6 +15,7 @@ import { KeyStore } from "../../../core/tls/key_store.ts";
 import { nobleBackend } from "../../../core/tls/noble_backend.ts";
 import { TlsSession } from "../../../core/tls/session.ts";
 import { nativeBackend } from "../../../plugins/crypto/native.ts";
+import { opensslBackend } from "../../../plugins/crypto/openssl.ts";
 
 const CAPTURES = new URL("../../fixtures/captures/", import.meta.url);
 const FIXTURES = ["concurrent_25", "tls12_v4", "tls13_v6", "retrans"];
@@ -47,7 +49,10 @@ for (const name of FIXTURES) {
 }
 const roundBytes = flows.reduce((a, f) => a + f.reduce((b, s) => b + s.bytes.length, 0), 0);
 
-const backends = { primary: nativeBackend(), fallback: nobleBackend };
+// `--crypto node` measures node:crypto alone; by default libcrypto through FFI as main.ts does.
+const node = nativeBackend();
+const primary = process.argv.includes("node") ? node : (await opensslBackend(node)) ?? node;
+const backends = { primary, fallback: nobleBackend };
 let plaintext = 0;
 let records = 0;
 const events = {
@@ -77,7 +82,7 @@ for (let rep = 0; rep < 5; rep++) {
 }
 // deno-lint-ignore no-console
 console.log(
-  `TlsSession: ${flows.length} flows x ${rounds} rounds, ${
+  `TlsSession (${primary.name}): ${flows.length} flows x ${rounds} rounds, ${
     (rounds * roundBytes / 1e6).toFixed(0)
   } MB ` +
     `of stream, ${(plaintext / 1e6).toFixed(0)} MB plaintext, ${records} records: ` +
