@@ -16,7 +16,9 @@
  *
  * Only AEAD opens go through libcrypto, each algorithm only after it opened a
  * known answer and refused it with a flipped tag; sealing (tests, fixtures),
- * CBC and HMAC are the given backend's. `opensslBackend` returns null, and
+ * CBC and HMAC are the given backend's (libcrypto's one-shot HMAC() measured
+ * 3.6 µs against node:crypto's 0.9 µs in Bun: OpenSSL 3 fetches its provider
+ * on every call). `opensslBackend` returns null, and
  * main.ts keeps `node:crypto`, when the runtime has no FFI, FFI is not
  * permitted, or no libcrypto loads: the static binary never depends on it.
  */
@@ -44,8 +46,14 @@ interface LibCrypto {
   cipher(alg: AeadAlg): Handle;
   /** EVP_DecryptInit_ex(ctx, cipher, NULL, key, iv): 1 on success. */
   init(ctx: Handle, cipher: Handle, key: Uint8Array | null, iv: Uint8Array | null): number;
-  /** EVP_DecryptUpdate(ctx, out, outl, in, inl): 1 on success. */
-  update(ctx: Handle, out: Uint8Array | null, outl: Int32Array, input: Uint8Array): number;
+  /** EVP_DecryptUpdate(ctx, out, outl, in, length): the first `length` bytes of `input`; 1 on success. */
+  update(
+    ctx: Handle,
+    out: Uint8Array | null,
+    outl: Int32Array,
+    input: Uint8Array,
+    length: number,
+  ): number;
   setTag(ctx: Handle, tag: Uint8Array): number;
   /** EVP_DecryptFinal_ex: 1 when the tag verifies. */
   final(ctx: Handle, out: Uint8Array, outl: Int32Array): number;
@@ -91,8 +99,8 @@ async function loadBun(): Promise<LibCrypto | null> {
       ctxFree: (ctx) => void f.EVP_CIPHER_CTX_free(ctx),
       cipher: (alg) => f[CIPHER_SYMBOLS[alg]](),
       init: (ctx, cipher, key, iv) => f.EVP_DecryptInit_ex(ctx, cipher, null, key, iv) as number,
-      update: (ctx, out, outl, input) =>
-        f.EVP_DecryptUpdate(ctx, out, outl, input, input.length) as number,
+      update: (ctx, out, outl, input, length) =>
+        f.EVP_DecryptUpdate(ctx, out, outl, input, length) as number,
       setTag: (ctx, tag) =>
         f.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, tag.length, tag) as number,
       final: (ctx, out, outl) => f.EVP_DecryptFinal_ex(ctx, out, outl) as number,
@@ -140,13 +148,13 @@ function loadDeno(): LibCrypto | null {
           key as Uint8Array<ArrayBuffer> | null,
           iv as Uint8Array<ArrayBuffer> | null,
         ),
-      update: (ctx, out, outl, input) =>
+      update: (ctx, out, outl, input, length) =>
         f.EVP_DecryptUpdate(
           ctx as Deno.PointerValue,
           out as Uint8Array<ArrayBuffer> | null,
           outl as Int32Array<ArrayBuffer>,
           input as Uint8Array<ArrayBuffer>,
-          input.length,
+          length,
         ),
       setTag: (ctx, tag) =>
         f.EVP_CIPHER_CTX_ctrl(
@@ -187,6 +195,8 @@ class OpenSslAead {
   private readonly ciphers = new Map<AeadAlg, Handle>();
   private out = new Uint8Array(16384 + 2048);
   private readonly outLength = new Int32Array(1);
+  private readonly tag = new Uint8Array(TAG_LEN);
+  private readonly finalOut = new Uint8Array(64);
 
   constructor(private readonly lib: LibCrypto) {
     this.freeOnCollect = new FinalizationRegistry((ctx) => lib.ctxFree(ctx));
@@ -228,17 +238,16 @@ class OpenSslAead {
     const ctx = this.context(alg, key);
     if (ctx === null) throw new Error(`libcrypto refused a ${alg} context`);
     const n = sealed.length - TAG_LEN;
-    // Room for the plaintext and for what final() may write (nothing, for AEADs).
-    if (this.out.length < n + 32) this.out = new Uint8Array(n + 32);
-    const out = this.out, len = this.outLength;
+    // Room for the plaintext (final() writes nothing for an AEAD, and into its own buffer).
+    if (this.out.length < n) this.out = new Uint8Array(n);
+    const out = this.out, len = this.outLength, tag = this.tag;
+    for (let i = 0; i < TAG_LEN; i++) tag[i] = sealed[n + i];
     const lib = this.lib;
     if (lib.init(ctx, null, null, nonce) !== 1) return null;
-    if (aad.length > 0 && lib.update(ctx, null, len, aad) !== 1) return null;
-    if (n > 0) {
-      if (lib.update(ctx, out, len, sealed.subarray(0, n)) !== 1 || len[0] !== n) return null;
-    }
-    if (lib.setTag(ctx, sealed.subarray(n)) !== 1) return null;
-    if (lib.final(ctx, out.subarray(n), len) !== 1) return null;
+    if (aad.length > 0 && lib.update(ctx, null, len, aad, aad.length) !== 1) return null;
+    if (n > 0 && (lib.update(ctx, out, len, sealed, n) !== 1 || len[0] !== n)) return null;
+    if (lib.setTag(ctx, tag) !== 1) return null;
+    if (lib.final(ctx, this.finalOut, len) !== 1) return null;
     return out.subarray(0, n);
   }
 }
