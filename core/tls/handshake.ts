@@ -244,15 +244,15 @@ function readExtensions(
   h.need(len, `${what} extensions`);
   const x = new ByteReader(h.buf, h.pos, h.pos + len);
   h.skip(len);
-  const seen = new Set<number>();
+  // Built once per call, not per extension: the reads below run for every hello.
+  const typeWhat = `${what} extension type`, lengthWhat = `${what} extension length`;
   while (x.remaining > 0) {
-    const type = x.u16be(`${what} extension type`);
-    const dlen = x.u16be(`${what} extension ${type} length`);
-    x.need(dlen, `${what} extension ${type} data`);
-    if (seen.has(type)) {
+    const type = x.u16be(typeWhat);
+    const dlen = x.u16be(lengthWhat);
+    if (dlen > x.remaining) x.need(dlen, `${what} extension ${type} data`);
+    if (types.includes(type)) {
       throw new DecodeError(`${what}: extension ${type} appears twice`, x.pos - 4);
     }
-    seen.add(type);
     types.push(type);
     onExt(type, new ByteReader(x.buf, x.pos, x.pos + dlen));
     x.skip(dlen);
@@ -335,13 +335,15 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
   return ch;
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: false });
+
 /** RFC 6066 §3: server_name_list, the first host_name entry. */
 function readServerName(r: ByteReader): string {
   const listEnd = r.u16be("server_name_list length") + r.pos;
   while (r.pos < listEnd && r.remaining > 0) {
     const type = r.u8("server name_type");
     const name = r.bytes(r.u16be("server host_name length"), "server host_name");
-    if (type === 0) return new TextDecoder("utf-8", { fatal: false }).decode(name);
+    if (type === 0) return UTF8.decode(name);
   }
   return "";
 }

@@ -550,7 +550,6 @@ export class TlsSession {
       s.phase = "s_wait_ch2";
       return true;
     }
-    const hex = sh.cipherSuite.toString(16).padStart(4, "0");
     if (sh.version !== "1.2" && sh.version !== "1.3") {
       const v = (sh.supportedVersion ?? sh.legacyVersion).toString(16).padStart(4, "0");
       this.fail("unsupported_version", `server: ServerHello selects version 0x${v}`);
@@ -559,6 +558,7 @@ export class TlsSession {
     this._version = sh.version;
     const suite = suiteById(sh.cipherSuite);
     if (suite === undefined || suite.version !== sh.version) {
+      const hex = sh.cipherSuite.toString(16).padStart(4, "0");
       this.fail(
         "unsupported_suite",
         `server: ServerHello selects cipher suite 0x${hex}${
