@@ -15,6 +15,7 @@ import {
   type FlagDef,
   type FlagValues,
   helpText,
+  hostPortFlag,
   numberFlag,
   PACK_FLAGS,
   parseFlags,
@@ -24,6 +25,8 @@ import {
   UsageError,
 } from "./core/run/cli.ts";
 import { createLogger, type Logger } from "./core/run/log.ts";
+import { MetricsRegistry, registerRunMetrics, type RunPhase } from "./core/run/metrics.ts";
+import { RunReport } from "./core/run/report.ts";
 import { runStitch, type StitchTls } from "./core/run/stitch_run.ts";
 import { runArchive } from "./core/run/archive_run.ts";
 import type { CipherBackend } from "./core/tls/crypto.ts";
@@ -36,6 +39,7 @@ import { maybeGunzip } from "./core/format/gzip.ts";
 import { openFileStream } from "./plugins/sources/file/mod.ts";
 import { openStorage, storageConfig } from "./plugins/sources/mod.ts";
 import { openOutput } from "./plugins/exporters/output.ts";
+import type { MetricsServer } from "./plugins/http/mod.ts";
 
 export const VERSION = "0.1.0";
 
@@ -46,6 +50,22 @@ const BUILTIN_EXPORTERS: (() => Promise<{ plugin: ExporterPlugin }>)[] = [
 
 function stderrLine(line: string): void {
   writeSync(2, line + "\n");
+}
+
+/**
+ * `--metrics-listen`: the run's metrics and health on HOST:PORT. The HTTP
+ * plugin is loaded only then (a string-literal import, so it is bundled).
+ */
+async function serveRunMetrics(
+  listen: string,
+  report: RunReport,
+  phase: () => RunPhase,
+): Promise<MetricsServer> {
+  const http = await import("./plugins/http/mod.ts");
+  const registry = http.addProcessMetrics(
+    registerRunMetrics(new MetricsRegistry(), report, phase),
+  );
+  return http.serveMetrics(listen, http.metricsApp(registry, phase));
 }
 
 async function loadExporters(): Promise<ExporterPlugin[]> {
@@ -162,6 +182,8 @@ async function stitch(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
+  hostPortFlag(values, "metrics-listen");
+  const metricsListen = stringFlag(values, "metrics-listen");
   const inputFormat = stringFlag(values, "input-format") ?? "ctap";
   if (inputFormat !== "ctap" && inputFormat !== "pcap") {
     throw new UsageError(`flag --input-format: '${inputFormat}' is not ctap or pcap`);
@@ -211,40 +233,61 @@ async function stitch(argv: string[]): Promise<number> {
     throw new UsageError("no exporter chosen: give -e FILE (or - for stdout)");
   }
 
-  const t0 = performance.now();
-  const run = inputFormat === "pcap" ? runArchive : runStitch;
-  const report = await run({
-    source,
-    prefix: prefixFlag(values),
-    startMs: Number.isNaN(startTs) ? null : Math.round(startTs * 1000),
-    endMs: Number.isNaN(endTs) ? null : Math.round(endTs * 1000),
-    originGlobs: origins,
-    mtu,
-    concurrency,
-    maxInflightBytes: 256 << 20,
-    exporters,
-    log,
-    tls,
-  }).catch(async (e) => {
+  const report = new RunReport();
+  let phase: RunPhase = "starting";
+  let metrics: MetricsServer | null = null;
+  const closeOutputs = async (e: unknown): Promise<never> => {
     // A run that fails still closes its outputs (what was written stays valid).
     for (const x of exporters) await x.close().catch(() => {});
     throw e;
-  });
-  for (const e of exporters) await e.close();
-  const reportPath = stringFlag(values, "report");
-  if (reportPath !== undefined) await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
-  stderrLine(report.summaryLine((performance.now() - t0) / 1000));
-  if (report.objects.failed > 0) {
-    log.error("objects could not be fetched; see the report's problems", {
-      failed: report.objects.failed,
-    });
-    return 1;
+  };
+  const t0 = performance.now();
+  const run = inputFormat === "pcap" ? runArchive : runStitch;
+  try {
+    // Served before listing starts, so that a scraper sees the whole run.
+    if (metricsListen !== undefined) {
+      metrics = await serveRunMetrics(metricsListen, report, () => phase).catch(closeOutputs);
+      log.info("metrics listening", { url: metrics.url });
+    }
+    await run({
+      source,
+      prefix: prefixFlag(values),
+      startMs: Number.isNaN(startTs) ? null : Math.round(startTs * 1000),
+      endMs: Number.isNaN(endTs) ? null : Math.round(endTs * 1000),
+      originGlobs: origins,
+      mtu,
+      concurrency,
+      maxInflightBytes: 256 << 20,
+      exporters,
+      log,
+      tls,
+      onPhase: (p) => phase = p,
+    }, report).catch(closeOutputs);
+    // The counts are final from here on; what follows closes and writes them.
+    phase = report.objects.failed > 0 ? "failed" : "done";
+    for (const e of exporters) await e.close();
+    const reportPath = stringFlag(values, "report");
+    if (reportPath !== undefined) {
+      await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
+    }
+    stderrLine(report.summaryLine((performance.now() - t0) / 1000));
+    if (report.objects.failed > 0) {
+      log.error("objects could not be fetched; see the report's problems", {
+        failed: report.objects.failed,
+      });
+      return 1;
+    }
+    if (values["strict"] && report.problemCount > 0) {
+      log.error("input problems found and --strict is set", { problems: report.problemCount });
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    phase = "failed";
+    throw e;
+  } finally {
+    await metrics?.close();
   }
-  if (values["strict"] && report.problemCount > 0) {
-    log.error("input problems found and --strict is set", { problems: report.problemCount });
-    return 1;
-  }
-  return 0;
 }
 
 async function pack(argv: string[]): Promise<number> {

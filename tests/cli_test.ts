@@ -277,6 +277,17 @@ Deno.test("wrong flags: a bad --log-format", async () => {
   await assertUsageError((e) => [...base(e), "--log-format", "xml"], "--log-format");
 });
 
+Deno.test("wrong flags: a --metrics-listen that is not HOST:PORT", async () => {
+  for (const v of ["9090", ":9090", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "::1:9090"]) {
+    await assertUsageError((e) => [...base(e), "--metrics-listen", v], "--metrics-listen");
+  }
+  await assertUsageError(
+    (e) => [...base(e), "--metrics-listen", "host name:80"],
+    "--metrics-listen",
+  );
+  await assertUsageError((e) => [...base(e), "--metrics-listen"], "--metrics-listen");
+});
+
 Deno.test("flags: --origin-filter may be repeated", async () => {
   await withEnv(async (e) => {
     const r = await runBin([...base(e), "--origin-filter", "US-*", "--origin-filter", "EU-*"]);

@@ -18,8 +18,9 @@ fail() {
   exit 1
 }
 
-# ---- npm dependencies
-if [ ! -d "$ROOT/node_modules" ] || [ ! -x "$ROOT/node_modules/.bin/deno" ]; then
+# ---- npm dependencies (again when package-lock.json is newer than what npm installed)
+if [ ! -d "$ROOT/node_modules" ] || [ ! -x "$ROOT/node_modules/.bin/deno" ] ||
+  [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   command -v npm >/dev/null || fail "npm not found: install Node.js 20 first"
   (cd "$ROOT" && npm ci --no-audit --no-fund) >"$LOG" 2>&1 || fail "npm ci failed"
 fi

@@ -50,6 +50,7 @@ interface Capture {
 }
 
 export async function runArchive(cfg: StitchConfig, report = new RunReport()): Promise<RunReport> {
+  cfg.onPhase?.("listing");
   const tls = cfg.tls ?? null;
   const captures: ObjectInfo[] = [];
   const keylogs: string[] = [];
@@ -74,6 +75,7 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
     for (const key of keylogs) await loadKeys(cfg, tls, key, report);
   }
   cfg.log.info("listed capture archives", { captures: captures.length, keylogs: keylogs.length });
+  cfg.onPhase?.("stitching");
 
   const files = await peekAll(cfg, captures, report);
   files.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec || (a.info.key < b.info.key ? -1 : 1));

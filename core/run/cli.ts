@@ -225,6 +225,14 @@ export const STITCH_FLAGS: FlagDef[] = [
   },
   {
     group: G_RUN,
+    name: "metrics-listen",
+    type: "string",
+    valueName: "HOST:PORT",
+    help:
+      "serve Prometheus /metrics and /healthz on HOST:PORT while the run lasts, e.g. 127.0.0.1:9090",
+  },
+  {
+    group: G_RUN,
     name: "strict",
     type: "boolean",
     help: "exit 1 when any input problem was found",
@@ -433,6 +441,36 @@ export function helpText(
   }
   if (footer) rows.push(footer);
   return rows.join("\n");
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/**
+ * `HOST:PORT`: a host name, an IPv4 address, or an IPv6 address in brackets
+ * (`[::1]:9090`), and a port 0-65535 (0: the system picks one); null for
+ * anything else.
+ */
+export function parseHostPort(text: string): HostPort | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)):(\d{1,5})$/
+    .exec(text);
+  if (m === null || Number(m[3]) > 65535) return null;
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
+/** A `HOST:PORT` flag (see `parseHostPort`); anything else is a UsageError. */
+export function hostPortFlag(values: FlagValues, name: string): HostPort | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  const hp = parseHostPort(raw);
+  if (hp === null) {
+    throw new UsageError(
+      `flag --${name}: '${raw}' is not HOST:PORT (e.g. 127.0.0.1:9090 or [::1]:9090, port 0-65535)`,
+    );
+  }
+  return hp;
 }
 
 /** `--decrypted-port-map 443:80,8443:8080` as a map; anything else is a UsageError. */

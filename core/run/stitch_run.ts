@@ -47,6 +47,8 @@ export interface StitchConfig {
   tls?: StitchTls | null;
   /** Called once per object listed, for tests that reorder or fail listings. */
   signal?: AbortSignal;
+  /** Told when the run starts listing and when it starts stitching (metrics, /healthz). */
+  onPhase?(phase: "listing" | "stitching"): void;
 }
 
 /** TLS settings of a run: the stitcher's options plus where keys come from. */
@@ -70,6 +72,7 @@ interface Decoded {
 }
 
 export async function runStitch(cfg: StitchConfig, report = new RunReport()): Promise<RunReport> {
+  cfg.onPhase?.("listing");
   const objects = await listObjects(cfg, cfg.source, "data", report, 0);
   const tls = cfg.tls ?? null;
   const keyObjects = tls?.keySource
@@ -94,6 +97,7 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     origins: origins.length,
     ...(tls === null ? {} : { tls: tls.mode, cipher: tls.backends.primary.name }),
   });
+  cfg.onPhase?.("stitching");
 
   const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
   const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
