@@ -48,12 +48,20 @@ export function sumWords(buf: Uint8Array, start: number, end: number, acc = 0): 
     // Whole 32-bit words add up exactly in a double (2^32 · 2^20 < 2^53, so
     // fold every 2^20 words); 2^16 ≡ 1 (mod 2^16 − 1), so folding the sum
     // gives the sum of the 16-bit halves.
+    // Four running sums, so that the adds do not wait on each other.
     let s = 0;
     for (let j = j0; j < jEnd;) {
       const stop = Math.min(jEnd, j + 0x100000);
-      let t = 0;
-      for (; j < stop; j++) t += w[j];
-      s = fold16(s + t);
+      const stop4 = stop - ((stop - j) & 3);
+      let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+      for (; j < stop4; j += 4) {
+        t0 += w[j];
+        t1 += w[j + 1];
+        t2 += w[j + 2];
+        t3 += w[j + 3];
+      }
+      for (; j < stop; j++) t0 += w[j];
+      s = fold16(s + t0 + t1 + t2 + t3);
     }
     // The sum of little-endian words is the byte-swapped big-endian sum
     // (RFC 1071 §2(B)); a region starting at an odd distance swaps back.
