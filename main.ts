@@ -39,6 +39,8 @@ import { maybeGunzip } from "./core/format/gzip.ts";
 import { openFileStream } from "./plugins/sources/file/mod.ts";
 import { openStorage, storageConfig } from "./plugins/sources/mod.ts";
 import { openOutput } from "./plugins/exporters/output.ts";
+import { hardwareCrc32c } from "./plugins/hw/crc32c.ts";
+import { useFastCrc32c } from "./core/bytes/crc32c.ts";
 import type { MetricsServer } from "./plugins/http/mod.ts";
 
 export const VERSION = "0.1.0";
@@ -66,6 +68,13 @@ async function serveRunMetrics(
     registerRunMetrics(new MetricsRegistry(), report, phase),
   );
   return http.serveMetrics(listen, http.metricsApp(registry, phase));
+}
+
+/** CRC-32C with the CPU's instruction where it can be had (plugins/hw/crc32c.ts), else the table. */
+async function useHardwareCrc(log: Logger): Promise<void> {
+  const fn = await hardwareCrc32c();
+  useFastCrc32c(fn);
+  log.debug("CRC-32C", { implementation: fn === null ? "table" : "sse4.2" });
 }
 
 async function loadExporters(): Promise<ExporterPlugin[]> {
@@ -182,6 +191,7 @@ async function stitch(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
+  await useHardwareCrc(log);
   hostPortFlag(values, "metrics-listen");
   const metricsListen = stringFlag(values, "metrics-listen");
   const inputFormat = stringFlag(values, "input-format") ?? "ctap";
@@ -301,6 +311,7 @@ async function pack(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
+  await useHardwareCrc(log);
   const sink = await openStorage(await storageConfig(values, "data"), { mustExist: false });
   const pcap = stringFlag(values, "pcap");
   if (pcap === undefined) throw new UsageError("flag --pcap is required");

@@ -4,6 +4,10 @@
  *
  * Slice-by-16: sixteen 256-entry tables, one step per 16 input bytes, read as
  * four aligned little-endian 32-bit words where the host allows it.
+ *
+ * A faster implementation (the CPU's crc32 instruction, plugins/hw/crc32c.ts)
+ * can be installed with `useFastCrc32c`; it then takes every range of at
+ * least `FAST_MIN_BYTES` (below that the call costs more than the table).
  */
 
 const POLY = 0x82f63b78;
@@ -33,6 +37,20 @@ function makeTables(): Uint32Array {
   return t;
 }
 
+/** `crc32c`'s signature; a fast implementation gets ranges already checked. */
+export type Crc32cFn = (buf: Uint8Array, start: number, end: number, crc: number) => number;
+
+export const FAST_MIN_BYTES = 64;
+let fast: Crc32cFn | null = null;
+
+/**
+ * Installs (or, with null, removes) a faster CRC-32C for `crc32c` to use. The
+ * caller has checked it against `crc32cTable` (plugins/hw/crc32c.ts does).
+ */
+export function useFastCrc32c(fn: Crc32cFn | null): void {
+  fast = fn;
+}
+
 /**
  * The CRC-32C of `buf[start, end)`, unsigned. Pass a previous result as `crc`
  * to continue it: `crc32c(b, 5, 9, crc32c(b, 0, 5)) === crc32c(b, 0, 9)`.
@@ -41,6 +59,12 @@ export function crc32c(buf: Uint8Array, start = 0, end: number = buf.length, crc
   if (start < 0 || end > buf.length || start > end) {
     throw new RangeError(`crc32c: bad range ${start}..${end} of ${buf.length} bytes`);
   }
+  if (fast !== null && end - start >= FAST_MIN_BYTES) return fast(buf, start, end, crc);
+  return crc32cTable(buf, start, end, crc);
+}
+
+/** The table-driven CRC-32C (the reference for any faster one); the range must be valid. */
+export function crc32cTable(buf: Uint8Array, start: number, end: number, crc: number): number {
   const t = T;
   let c = ~crc;
   let i = start;
