@@ -14,7 +14,7 @@
  */
 import { assertTranscriptDir, b64, sha256hex, type TranscriptEntry } from "./lib/transcript.ts";
 import { assert, assertBytesEqual, assertEquals, assertMatch } from "./assert.ts";
-import { ensureBinary, ROOT, runBin } from "./lib/bin.ts";
+import { BIN, ensureBinary, ROOT, runBin } from "./lib/bin.ts";
 import {
   endpoint,
   hasTool,
@@ -405,6 +405,57 @@ Deno.test({
         assertEquals(r.code, 0, r.stderr);
         assertMatch(r.stderr, want);
       }
+    });
+  },
+});
+
+/** libcrypto files the dynamic loader could find (Debian keeps them in the multiarch folder). */
+async function libcryptoFiles(): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib", "/lib"]) {
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        if (/^libcrypto\.so/.test(e.name)) found.push(`${dir}/${e.name}`);
+      }
+    } catch {
+      // no such folder
+    }
+  }
+  return found;
+}
+
+Deno.test({
+  name:
+    "without a loadable libcrypto the binary falls back to node:crypto and writes the same pcap",
+  // A private mount namespace (unshare -m, root only) hides libcrypto from this one run.
+  ignore: ignore || Deno.uid() !== 0 || !hasTool("unshare"),
+  async fn() {
+    await withTemp("nolib", async (dir) => {
+      const f = byName("tls12_v4");
+      await pack(f, `${dir}/b`, PACK_LAYOUT);
+      const args = ["--provider", "file", "-b", `${dir}/b`, "--with-decrypted", "-e"];
+      const withLib = await runBin([...args, `${dir}/lib.pcap`]);
+      assertEquals(withLib.code, 0, withLib.stderr);
+      assertMatch(withLib.stderr, /cipher="openssl/);
+      const hide = (await libcryptoFiles()).map((x) => `mount --bind /dev/null ${x}`);
+      assert(hide.length > 0, "no libcrypto found to hide");
+      const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+      const script = [...hide, [BIN, ...args, `${dir}/nolib.pcap`].map(quote).join(" ")].join(
+        " && ",
+      );
+      const out = await new Deno.Command("unshare", {
+        args: ["-m", "sh", "-c", script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, stderr);
+      assertMatch(stderr, /cipher=node:crypto/);
+      assertMatch(stderr, /3 of 3 TLS flows decrypted/);
+      assertBytesEqual(
+        await Deno.readFile(`${dir}/nolib.pcap`),
+        await Deno.readFile(`${dir}/lib.pcap`),
+      );
     });
   },
 });
