@@ -74,6 +74,27 @@ async function pack(args: string[]): Promise<void> {
   assertEquals(r.code, 0, `pack ${args.join(" ")} failed: ${r.stderr}`);
 }
 
+/** Packs `pcap` (origin GOOD) into `bucket`, exit 0, and returns its `--report`. */
+async function packWithReport(
+  pcap: string,
+  bucket: string,
+  report: string,
+): Promise<{ packets: number; problems: ProblemEntry[] }> {
+  await pack([
+    "--pcap",
+    pcap,
+    "--origin",
+    "GOOD",
+    "--provider",
+    "file",
+    "-b",
+    bucket,
+    "--report",
+    report,
+  ]);
+  return JSON.parse(await Deno.readTextFile(report));
+}
+
 async function makeBucket(): Promise<Bucket> {
   const dir = await Deno.makeTempDir({ prefix: "stitcher_bad_input_" });
   const bucket = `${dir}/bucket`;
@@ -501,25 +522,7 @@ Deno.test({
       await Deno.writeFile(prefixPath, orig.subarray(0, recs[cut]));
 
       const bucket = `${dir}/bucket`;
-      const packReport = `${dir}/pack.json`;
-      const r = await runBin([
-        "pack",
-        "--pcap",
-        hostilePath,
-        "--origin",
-        "GOOD",
-        "--provider",
-        "file",
-        "-b",
-        bucket,
-        "--report",
-        packReport,
-      ]);
-      assertEquals(r.code, 0, r.stderr);
-      const rep = JSON.parse(await Deno.readTextFile(packReport)) as {
-        packets: number;
-        problems: ProblemEntry[];
-      };
+      const rep = await packWithReport(hostilePath, bucket, `${dir}/pack.json`);
       const p = rep.problems.find((x) => x.where === hostilePath && x.kind === "hostile_length");
       assert(p !== undefined, `pack report: ${JSON.stringify(rep.problems)}`);
       assertEquals(p.offset, recs[cut], "offset of the hostile record");
@@ -557,25 +560,7 @@ Deno.test({
       const path = `${dir}/cut.pcap`;
       await Deno.writeFile(path, orig.subarray(0, recs[cut] + 30));
       const bucket = `${dir}/bucket`;
-      const rp = `${dir}/pack.json`;
-      const r = await runBin([
-        "pack",
-        "--pcap",
-        path,
-        "--origin",
-        "GOOD",
-        "--provider",
-        "file",
-        "-b",
-        bucket,
-        "--report",
-        rp,
-      ]);
-      assertEquals(r.code, 0, r.stderr);
-      const rep = JSON.parse(await Deno.readTextFile(rp)) as {
-        packets: number;
-        problems: ProblemEntry[];
-      };
+      const rep = await packWithReport(path, bucket, `${dir}/pack.json`);
       assert(
         rep.problems.some((x) => x.where === path && x.kind === "truncated"),
         JSON.stringify(rep.problems),

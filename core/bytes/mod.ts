@@ -3,3 +3,4 @@ export * from "./cursor.ts";
 export * from "./nanos.ts";
 export * from "./crc32c.ts";
 export * from "./hex.ts";
+export * from "./concat.ts";

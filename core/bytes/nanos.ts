@@ -45,3 +45,8 @@ export function secNsecToNanos(sec: number, nsec: number, out: number[] | Uint32
 export function compareTime(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return aSec !== bSec ? aSec - bSec : aNsec - bNsec;
 }
+
+/** A time in whole milliseconds as (sec, nsec). */
+export function msToSecNsec(ms: number): { sec: number; nsec: number } {
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+}

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
-import { nanosToSecNsec, secNsecToNanos } from "./nanos.ts";
+import { msToSecNsec, nanosToSecNsec, secNsecToNanos } from "./nanos.ts";
 
 function viaBigInt(sec: number, nsec: number): [number, number] {
   const v = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
@@ -35,4 +35,9 @@ Deno.test("secNsecToNanos() and nanosToSecNsec() round-trip exactly against BigI
 
 Deno.test("secNsecToNanos() rejects a nanosecond field of 1e9", () => {
   assertThrows(() => secNsecToNanos(1, 1e9, [0, 0]), RangeError);
+});
+
+Deno.test("msToSecNsec() splits whole milliseconds exactly", () => {
+  assertEquals(msToSecNsec(0), { sec: 0, nsec: 0 });
+  assertEquals(msToSecNsec(1_764_000_000_999), { sec: 1_764_000_000, nsec: 999_000_000 });
 });

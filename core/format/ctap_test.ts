@@ -10,6 +10,7 @@ import {
   REC_FLOW_OPEN,
   REC_PACKET,
 } from "./ctap_record.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 const HDR = {
   origin: "US-NYC1",
@@ -124,16 +125,6 @@ function record(type: number, body: Uint8Array): Uint8Array {
   v.setUint32(4, body.length, true);
   out.set(body, 8);
   v.setUint32(8 + body.length, crc32c(out, 0, 8 + body.length), true);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 
@@ -345,7 +336,12 @@ Deno.test("CtapDecoder ends the object at a record claiming 16 MiB + 1", () => {
   const hostile = new Uint8Array(12);
   hostile[0] = REC_DATA;
   new DataView(hostile.buffer).setUint32(4, MAX_BODY + 1, true);
-  const obj = concat(headerOf(), sample().subarray(headerOf().length, -28), hostile, sample());
+  const obj = concatBytes([
+    headerOf(),
+    sample().subarray(headerOf().length, -28),
+    hostile,
+    sample(),
+  ]);
   for (const size of [1, 9, obj.length]) {
     const { records, problems, d } = decodeChunks(obj, size);
     assertEquals(problems.map((p) => p.kind), ["hostile_length"]);
@@ -364,18 +360,18 @@ Deno.test("CtapDecoder decodes a record at exactly 16 MiB", () => {
 
 Deno.test("CtapDecoder reports an END whose counts disagree", () => {
   const body = sample().subarray(headerOf().length, -28);
-  const wrongCount = decodeChunks(concat(headerOf(), body, endRecord(5, 18)));
+  const wrongCount = decodeChunks(concatBytes([headerOf(), body, endRecord(5, 18)]));
   assertEquals(wrongCount.problems.map((p) => [p.kind, p.detail]), [[
     "end_mismatch",
     "END says 5 records, 6 were seen",
   ]]);
-  const wrongBytes = decodeChunks(concat(headerOf(), body, endRecord(6, 19)));
+  const wrongBytes = decodeChunks(concatBytes([headerOf(), body, endRecord(6, 19)]));
   assertEquals(wrongBytes.problems.map((p) => p.kind), ["end_mismatch"]);
   assert(wrongBytes.d.stats.sawEnd);
 });
 
 Deno.test("CtapDecoder skips a record of unknown type and counts it", () => {
-  const obj = concat(headerOf(), record(99, bytes(1, 2, 3)), endRecord(1, 0));
+  const obj = concatBytes([headerOf(), record(99, bytes(1, 2, 3)), endRecord(1, 0)]);
   const { records, problems, d } = decodeChunks(obj, 2);
   assertEquals(problems, []);
   assertEquals(records, [{ type: REC_END, recordCount: 1, payloadBytes: 0 }]);
@@ -395,7 +391,7 @@ Deno.test("CtapDecoder reports malformed bodies and skips them", () => {
   badKind[17] = 9;
   const hugeOffset = new Uint8Array(25);
   hugeOffset[24] = 0xff; // offset's high byte: >= 2^53
-  const obj = concat(
+  const obj = concatBytes([
     headerOf(),
     shortData,
     record(REC_DATA, badDir),
@@ -405,7 +401,7 @@ Deno.test("CtapDecoder reports malformed bodies and skips them", () => {
     record(REC_DATA, hugeOffset),
     record(REC_PACKET, new Uint8Array(13)),
     endRecord(7, 0),
-  );
+  ]);
   const { records, problems, d } = decodeChunks(obj, 3);
   assertEquals(problems.map((p) => p.kind), Array(7).fill("malformed"));
   assertEquals(records.map((r) => r.type), [REC_END]);
@@ -415,7 +411,7 @@ Deno.test("CtapDecoder reports malformed bodies and skips them", () => {
 });
 
 Deno.test("CtapDecoder reports bytes after END once", () => {
-  const obj = concat(sample(), record(REC_DATA, new Uint8Array(30)), bytes(1, 2, 3));
+  const obj = concatBytes([sample(), record(REC_DATA, new Uint8Array(30)), bytes(1, 2, 3)]);
   for (const size of [1, obj.length]) {
     const { records, problems, d } = decodeChunks(obj, size);
     assertEquals(problems.map((p) => [p.kind, p.offset]), [["after_end", sample().length]]);
@@ -432,7 +428,7 @@ Deno.test("CtapDecoder reports a malformed header TLV and still reads records", 
   hdr[12] = 3; // start, length 1: must be 8
   hdr[13] = 1;
   hdr[15] = 0;
-  const { records, problems, d } = decodeChunks(concat(hdr, endRecord(0, 0)));
+  const { records, problems, d } = decodeChunks(concatBytes([hdr, endRecord(0, 0)]));
   assertEquals(problems.map((p) => p.kind), ["malformed"]);
   assertEquals(records.length, 1);
   assertEquals(d.header?.origin, "");

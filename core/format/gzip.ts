@@ -11,6 +11,7 @@
  * `read()` rejects (with a TypeError in Deno and Bun), and the caller counts
  * the object as failed.
  */
+import { concatBytes } from "../bytes/concat.ts";
 
 /** `stream` decompressed when `key` ends in `.gz`, else `stream` itself. */
 export function maybeGunzip(
@@ -37,22 +38,13 @@ function streamOf(data: Uint8Array): ReadableStream<Uint8Array> {
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     parts.push(value);
-    n += value.length;
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }
 
 /** `data` gzip-compressed. */

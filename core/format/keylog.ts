@@ -24,6 +24,7 @@
  */
 import { fromHex, toHex } from "../bytes/hex.ts";
 import type { DecodeProblem } from "./ctap_record.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 export interface KeyLogEntry {
   label: string;
@@ -206,14 +207,7 @@ export class KeyLogDecoder {
     }
     let bytes: Uint8Array;
     if (this.parts.length === 1) bytes = this.parts[0];
-    else {
-      bytes = new Uint8Array(this.partLen);
-      let at = 0;
-      for (const part of this.parts) {
-        bytes.set(part, at);
-        at += part.length;
-      }
-    }
+    else bytes = concatBytes(this.parts);
     this.parts = [];
     this.partLen = 0;
     this.p.line(this.utf8.decode(bytes), line, this.lineStart);

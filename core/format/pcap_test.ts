@@ -12,6 +12,8 @@ import { assert, assertBytesEqual, assertEquals } from "../../tests/assert.ts";
 import type { DecodeProblem } from "./ctap_record.ts";
 import type { CapturedPacket } from "./capture.ts";
 import { PCAP_MAX_CAPLEN, PcapReader, PcapWriter } from "./pcap.ts";
+import { concatBytes } from "../bytes/concat.ts";
+import { mulberry32 } from "../../tests/lib/random.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/formats/", import.meta.url);
 const TSHARK = hasTool("tshark");
@@ -59,32 +61,11 @@ function tsharkFixture(name: string): string[] {
     .map((l) => l.split("\t").slice(0, 3).join("\t"));
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** The whole file a writer produced: header plus every chunk it hands out. */
 function drain(w: { header(): Uint8Array; take(): Uint8Array | null }): Uint8Array {
   const parts = [w.header()];
   for (let b; (b = w.take()) !== null;) parts.push(b);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 interface Sample {
@@ -215,7 +196,7 @@ Deno.test("PcapWriter hands out buffers that later appends never overwrite", () 
   assertEquals(w.pending, 0);
   assertEquals(w.take(), null);
   taken.forEach((b, i) => assertBytesEqual(b, copies[i], `chunk ${i}`));
-  const { packets, problems } = decode(concat(taken));
+  const { packets, problems } = decode(concatBytes(taken));
   assertEquals(problems, []);
   assertEquals(packets.length, s.length);
 });

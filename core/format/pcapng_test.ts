@@ -26,6 +26,8 @@ import {
   SECRETS_TLS_KEYLOG,
   timestampToSecNsec,
 } from "./pcapng.ts";
+import { concatBytes } from "../bytes/concat.ts";
+import { mulberry32 } from "../../tests/lib/random.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/formats/", import.meta.url);
 const TSHARK = hasTool("tshark");
@@ -76,31 +78,10 @@ function tsharkFixture(name: string): string[] {
   return Deno.readTextFileSync(new URL(name + ".tshark.txt", FIXTURES)).trimEnd().split("\n");
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function drain(w: { header(): Uint8Array; take(): Uint8Array | null }): Uint8Array {
   const parts = [w.header()];
   for (let b; (b = w.take()) !== null;) parts.push(b);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 // ---- hand-built blocks ----------------------------------------------------
@@ -126,7 +107,7 @@ function body(le: boolean, ...fs: Field[]): Uint8Array {
     else dv.setInt32(0, v, le);
     parts.push(b);
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function block(type: number, b: Uint8Array, le: boolean): Uint8Array {
@@ -320,7 +301,7 @@ Deno.test("timestampToSecNsec is exact for every resolution against a BigInt ref
 
 for (const le of [true, false]) {
   Deno.test(`PcapngReader applies if_tsresol and if_tsoffset (${le ? "little" : "big"} endian)`, () => {
-    const file = concat([
+    const file = concatBytes([
       shb(le),
       idb(le, 1, 0, option(le, 9, new Uint8Array([0x80 | 20]))), // 2^-20 s
       idb(
@@ -346,7 +327,7 @@ for (const le of [true, false]) {
 }
 
 Deno.test("PcapngReader resets interfaces at each section, whatever its byte order", () => {
-  const file = concat([
+  const file = concatBytes([
     shb(true),
     idb(true, 1, 0),
     epb(true, 0, 0, 1_000_000, bytes(10)),
@@ -378,7 +359,7 @@ for (const le of [true, false]) {
   Deno.test(`PcapngReader cuts a Simple Packet Block to interface 0's snaplen (${le ? "little" : "big"} endian)`, () => {
     const spb = (orig: number, data: Uint8Array) =>
       block(PCAPNG_SPB, body(le, ["u32", orig], data), le);
-    const file = concat([
+    const file = concatBytes([
       shb(le),
       idb(le, 1, 64),
       epb(le, 0, 0, 5_000_007, bytes(8)),
@@ -412,7 +393,7 @@ Deno.test("PcapngReader reads the obsolete Packet Block and skips unknown blocks
     ),
     le,
   );
-  const file = concat([
+  const file = concatBytes([
     shb(le),
     block(4, body(le, ["u32", 0]), le), // Name Resolution Block
     idb(le, 1, 0),
@@ -435,7 +416,7 @@ Deno.test("PcapngReader stops at hostile block lengths", () => {
   ) {
     const tail = epb(true, 0, 0, 1, bytes(4));
     new DataView(tail.buffer).setUint32(4, len, true);
-    const file = concat([
+    const file = concatBytes([
       shb(true),
       idb(true, 1, 0),
       epb(true, 0, 0, 1, bytes(4)),
@@ -455,7 +436,7 @@ Deno.test("PcapngReader stops at hostile block lengths", () => {
 Deno.test("PcapngReader stops when a trailing block length differs from the leading one", () => {
   const bad = epb(true, 0, 0, 1, bytes(4));
   new DataView(bad.buffer).setUint32(bad.length - 4, 40, true);
-  const file = concat([shb(true), idb(true, 1, 0), bad, epb(true, 0, 0, 1, bytes(4))]);
+  const file = concatBytes([shb(true), idb(true, 1, 0), bad, epb(true, 0, 0, 1, bytes(4))]);
   const { packets, problems } = decode(file);
   assertEquals(packets, []);
   assertEquals(problems.map((p) => [p.kind, p.detail]), [[
@@ -472,7 +453,7 @@ Deno.test("PcapngReader skips blocks that are well framed but malformed inside",
     body(true, ["u32", SECRETS_TLS_KEYLOG], ["u32", 99], bytes(8)),
     true,
   );
-  const file = concat([
+  const file = concatBytes([
     shb(true),
     idb(true, 1, 0),
     overlong,
@@ -490,7 +471,7 @@ Deno.test("PcapngReader skips blocks that are well framed but malformed inside",
 });
 
 Deno.test("PcapngReader rejects a file that does not start with a Section Header Block", () => {
-  const { problems } = decode(concat([idb(true, 1, 0), shb(true)]));
+  const { problems } = decode(concatBytes([idb(true, 1, 0), shb(true)]));
   assertEquals(problems.map((p) => p.detail), [
     "pcapng at offset 0: first block type 0x00000001 is not a Section Header Block",
   ]);

@@ -8,6 +8,7 @@ import { encodeIpv6Header } from "./ipv6.ts";
 import { decodeLink, decodeLinkAt, newParsedPacket, type ParsedPacket } from "./link.ts";
 import { ACK, encodeTcpHeader, fillTcpChecksum, PSH } from "./tcp.ts";
 import { encodeUdpHeader, fillUdpChecksum } from "./udp.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 const A4 = fromHex("0a000001");
 const B4 = fromHex("0a000002");
@@ -48,20 +49,10 @@ function udpPacket(): Uint8Array {
   return p;
 }
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function ethernet(etherType: number, payload: Uint8Array, vlans?: number[]): Uint8Array {
   const h = new Uint8Array(14 + 4 * (vlans?.length ?? 0));
   encodeEthernet(h, 0, MAC1, MAC2, etherType, vlans);
-  return cat(h, payload);
+  return concatBytes([h, payload]);
 }
 
 function sll(protocol: number, payload: Uint8Array, pktType = 4): Uint8Array {
@@ -69,7 +60,7 @@ function sll(protocol: number, payload: Uint8Array, pktType = 4): Uint8Array {
   h[1] = pktType;
   h[14] = protocol >> 8;
   h[15] = protocol & 0xff;
-  return cat(h, payload);
+  return concatBytes([h, payload]);
 }
 
 function sll2(protocol: number, payload: Uint8Array, pktType = 0): Uint8Array {
@@ -77,7 +68,7 @@ function sll2(protocol: number, payload: Uint8Array, pktType = 0): Uint8Array {
   h[0] = protocol >> 8;
   h[1] = protocol & 0xff;
   h[10] = pktType;
-  return cat(h, payload);
+  return concatBytes([h, payload]);
 }
 
 function expectTcp(p: ParsedPacket, v: number, l3: number): void {
@@ -121,7 +112,7 @@ Deno.test("decodeLink() walks Ethernet VLAN and QinQ tags", () => {
 
 Deno.test("decodeLink() excludes Ethernet padding from the payload", () => {
   const p = newParsedPacket();
-  decodeLink(1, cat(ethernet(0x0800, tcpPacket(4)), new Uint8Array(7)), p);
+  decodeLink(1, concatBytes([ethernet(0x0800, tcpPacket(4)), new Uint8Array(7)]), p);
   assertBytesEqual(p.payload, DATA);
   assertEquals(p.l4End, 14 + 45);
 });
@@ -153,7 +144,7 @@ Deno.test("decodeLink() reads Linux cooked SLL (113) and SLL2 (276)", () => {
   assertEquals(p.sllPacketType, 1);
   decodeLink(276, sll2(0x86dd, tcpPacket(6)), p);
   expectTcp(p, 6, 20);
-  const tagged = sll(0x8100, cat(fromHex("000a86dd"), tcpPacket(6)));
+  const tagged = sll(0x8100, concatBytes([fromHex("000a86dd"), tcpPacket(6)]));
   decodeLink(113, tagged, p);
   expectTcp(p, 6, 20);
   assertEquals(p.vlans, [10]);
@@ -161,17 +152,17 @@ Deno.test("decodeLink() reads Linux cooked SLL (113) and SLL2 (276)", () => {
 
 Deno.test("decodeLink() reads BSD loopback (0) in either byte order and LOOP (108)", () => {
   const p = newParsedPacket();
-  decodeLink(0, cat(fromHex("02000000"), tcpPacket(4)), p);
+  decodeLink(0, concatBytes([fromHex("02000000"), tcpPacket(4)]), p);
   expectTcp(p, 4, 4);
-  decodeLink(0, cat(fromHex("00000002"), tcpPacket(4)), p);
+  decodeLink(0, concatBytes([fromHex("00000002"), tcpPacket(4)]), p);
   expectTcp(p, 4, 4);
   for (const fam of ["1e000000", "1c000000", "18000000", "0a000000", "0000001e"]) {
-    decodeLink(0, cat(fromHex(fam), tcpPacket(6)), p);
+    decodeLink(0, concatBytes([fromHex(fam), tcpPacket(6)]), p);
     expectTcp(p, 6, 4);
   }
-  decodeLink(108, cat(fromHex("00000002"), tcpPacket(4)), p);
+  decodeLink(108, concatBytes([fromHex("00000002"), tcpPacket(4)]), p);
   expectTcp(p, 4, 4);
-  assertEquals(decodeLink(0, cat(fromHex("07000000"), tcpPacket(4)), p), false);
+  assertEquals(decodeLink(0, concatBytes([fromHex("07000000"), tcpPacket(4)]), p), false);
 });
 
 Deno.test("decodeLink() walks to UDP", () => {
@@ -217,11 +208,11 @@ Deno.test("decodeLink() does not parse L4 in fragments and gives the IP payload"
     20,
     25,
   ]);
-  const g = cat(
+  const g = concatBytes([
     tcpPacket(6).subarray(0, 40),
     fromHex("0600" + "0008" + "00000001"),
     new Uint8Array(16),
-  );
+  ]);
   g[5] = 24;
   g[6] = 44;
   decodeLink(101, g, p);
@@ -246,7 +237,7 @@ Deno.test("decodeLink() passes other IP protocols through with their payload", (
 Deno.test("decodeLinkAt() decodes frames in place in a shared buffer", () => {
   const a = ethernet(0x0800, tcpPacket(4));
   const b = ethernet(0x0800, udpPacket());
-  const buf = cat(new Uint8Array(3), a, b);
+  const buf = concatBytes([new Uint8Array(3), a, b]);
   const r = new ByteReader(buf);
   const p = newParsedPacket();
   r.pos = 3;
@@ -281,12 +272,12 @@ Deno.test("decodeLink() rejects every truncation of each link type's frame", () 
     [101, tcpPacket(6)],
     [113, sll(0x0800, tcpPacket(4))],
     [276, sll2(0x86dd, tcpPacket(6))],
-    [0, cat(fromHex("02000000"), tcpPacket(4))],
+    [0, concatBytes([fromHex("02000000"), tcpPacket(4)])],
   ];
   for (const [lt, f] of frames) {
     decodeLink(lt, f, p);
     // Followed by more bytes, as in a capture buffer: the frame end still bounds every read.
-    const r = new ByteReader(cat(f, new Uint8Array(64).fill(0x45)));
+    const r = new ByteReader(concatBytes([f, new Uint8Array(64).fill(0x45)]));
     for (let n = 0; n < f.length; n++) {
       assertThrows(() => decodeLink(lt, f.subarray(0, n), p), DecodeError);
       r.pos = 0;
@@ -301,11 +292,11 @@ Deno.test("decodeLink() throws only DecodeError on random and mutated frames", (
   const p = newParsedPacket();
   const bases: [number, Uint8Array][] = [
     [1, ethernet(0x0800, tcpPacket(4), [7])],
-    [1, ethernet(0x86dd, cat(fromHex("0600" + "0008" + "00000001"), new Uint8Array(30)))],
+    [1, ethernet(0x86dd, concatBytes([fromHex("0600" + "0008" + "00000001"), new Uint8Array(30)]))],
     [113, sll(0x86dd, tcpPacket(6))],
     [276, sll2(0x0800, udpPacket())],
     [101, tcpPacket(6)],
-    [0, cat(fromHex("1e000000"), tcpPacket(6))],
+    [0, concatBytes([fromHex("1e000000"), tcpPacket(6)])],
   ];
   bases[1][1][14 + 6] = 0;
   bases[1][1][14 + 4] = 0;

@@ -34,11 +34,9 @@ import { isCaptureArchiveKey, isKeylogKey } from "../format/object_key.ts";
 import { SECRETS_TLS_KEYLOG } from "../format/pcapng.ts";
 import type { ObjectInfo } from "../plugin.ts";
 import { type CaptureRecord, CaptureToRecords } from "../stitch/capture_records.ts";
-import { BatchOutput } from "./batch_output.ts";
-import { Stitcher } from "../stitch/stitcher.ts";
-import { TcpSynthesizer } from "../stitch/synth.ts";
 import { RunReport } from "./report.ts";
-import { loadKeys, type StitchConfig, watchErrors } from "./stitch_run.ts";
+import { loadKeys, newStitcher, type StitchConfig, watchErrors } from "./stitch_run.ts";
+import { msToSecNsec } from "../bytes/nanos.ts";
 
 /** The origin of every flow read from capture archives. */
 export const ARCHIVE_ORIGIN = "pcap";
@@ -80,14 +78,8 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
   const files = await peekAll(cfg, captures, report);
   files.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec || (a.info.key < b.info.key ? -1 : 1));
 
-  const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
-  const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
-  const output = new BatchOutput(cfg.exporters, report);
-  const stitcher = new Stitcher(synth, output, report, {
-    windowStart: cfg.startMs === null ? null : msTime(cfg.startMs),
-    tls: tls === null ? null : { ...tls, keys: tls.keyStore },
-  });
-  const end = cfg.endMs === null ? null : msTime(cfg.endMs);
+  const { output, stitcher } = newStitcher(cfg, report);
+  const end = cfg.endMs === null ? null : msToSecNsec(cfg.endMs);
   const pending: CaptureRecord[] = [];
   const toRecords = new CaptureToRecords({
     onRecord: (r) => pending.push(r),
@@ -183,10 +175,6 @@ export async function runArchive(cfg: StitchConfig, report = new RunReport()): P
   });
   report.finishedAt = new Date();
   return report;
-}
-
-function msTime(ms: number): { sec: number; nsec: number } {
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
 }
 
 /** Whether time (sec, nsec) is strictly after `t`. */

@@ -25,6 +25,7 @@ import { Stitcher } from "../stitch/stitcher.ts";
 import { TcpSynthesizer } from "../stitch/synth.ts";
 import type { TlsOptions } from "../stitch/stitcher.ts";
 import { KeyLogDecoder } from "../format/keylog.ts";
+import { msToSecNsec } from "../bytes/nanos.ts";
 import type { KeyStore } from "../tls/key_store.ts";
 import type { Logger } from "./log.ts";
 import { RunReport } from "./report.ts";
@@ -99,13 +100,7 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
   });
   cfg.onPhase?.("stitching");
 
-  const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
-  const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
-  const output = new BatchOutput(cfg.exporters, report);
-  const stitcher = new Stitcher(synth, output, report, {
-    windowStart: cfg.startMs === null ? null : msTime(cfg.startMs),
-    tls: tls === null ? null : { ...tls, keys: tls.keyStore },
-  });
+  const { output, stitcher } = newStitcher(cfg, report);
   const merger = new WatermarkMerger<Exclude<CtapRecord, { type: typeof REC_END }>>();
   const endSec = cfg.endMs === null ? Infinity : Math.floor(cfg.endMs / 1000);
   const endNsec = cfg.endMs === null ? 0 : (cfg.endMs % 1000) * 1e6;
@@ -150,14 +145,14 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
     while (tls !== null && keysLoaded < keyObjects.length) {
       const gateMs = keyObjects[keysLoaded].key.startMs - tls.keyWaitMs;
       if (limitMs !== null && gateMs >= limitMs) break;
-      const gate = msTime(Math.max(0, gateMs));
+      const gate = msToSecNsec(Math.max(0, gateMs));
       while (merger.release(gate.sec, gate.nsec, emit)) await flush();
       await loadKeys(cfg, tls, keyObjects[keysLoaded++].info.key, report);
     }
     if (limitMs === null) {
       while (merger.releaseAll(emit)) await flush();
     } else {
-      const w = msTime(limitMs);
+      const w = msToSecNsec(limitMs);
       while (merger.release(w.sec, w.nsec, emit)) await flush();
     }
   };
@@ -185,8 +180,23 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
   return report;
 }
 
-function msTime(ms: number): { sec: number; nsec: number } {
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+/**
+ * The stitcher and its batched output for a run: synthesis sized to the
+ * exporters' overhead, the time window, TLS as configured.
+ */
+export function newStitcher(
+  cfg: StitchConfig,
+  report: RunReport,
+): { output: BatchOutput; stitcher: Stitcher } {
+  const tls = cfg.tls ?? null;
+  const overhead = Math.max(0, ...cfg.exporters.map((e) => e.overhead ?? 0));
+  const synth = new TcpSynthesizer({ mtu: cfg.mtu, overhead });
+  const output = new BatchOutput(cfg.exporters, report);
+  const stitcher = new Stitcher(synth, output, report, {
+    windowStart: cfg.startMs === null ? null : msToSecNsec(cfg.startMs),
+    tls: tls === null ? null : { ...tls, keys: tls.keyStore },
+  });
+  return { output, stitcher };
 }
 
 /**

@@ -3,6 +3,7 @@ import { DecodeError } from "../bytes/cursor.ts";
 import { encodeClientHello, EXT_SERVER_NAME, extData } from "./handshake.ts";
 import { MAX_CLIENT_HELLO, parseClientHello, sniffClientHello } from "./client_hello.ts";
 import { encodeRecord } from "./record.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 const RANDOM = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
 const HELLO = encodeClientHello({
@@ -16,13 +17,7 @@ function records(msg: Uint8Array, size: number): Uint8Array {
   for (let i = 0; i < msg.length; i += size) {
     parts.push(encodeRecord(22, 0x0301, msg.subarray(i, i + size)));
   }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 Deno.test("sniffClientHello() reads random and SNI from one or several records", () => {

@@ -10,6 +10,7 @@ import {
   RecordFramer,
   type TlsRecord,
 } from "./record.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 type Got = { type: number; version: number; fragment: Uint8Array };
 
@@ -33,13 +34,7 @@ const RECORDS: Got[] = [
 
 function stream(records: Got[]): Uint8Array {
   const parts = records.map((r) => encodeRecord(r.type, r.version, r.fragment));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 Deno.test("RecordFramer emits the same records for every 1-, 2- and 3-way segmentation", () => {

@@ -16,6 +16,8 @@ import type { CipherBackend } from "./crypto.ts";
 import { KeyStore } from "./key_store.ts";
 import { nobleBackend } from "./noble_backend.ts";
 import { TlsSession } from "./session.ts";
+import { concatBytes } from "../bytes/concat.ts";
+import { b64 as b64ToBytes, type TranscriptEntry } from "../../tests/lib/transcript.ts";
 
 const CAPTURES = new URL("../../tests/fixtures/captures/", import.meta.url);
 
@@ -82,31 +84,6 @@ export function replayCapture(
   return [...flows.values()];
 }
 
-export function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-interface TranscriptEntry {
-  server_port: number;
-  client_port: number;
-  client_to_server_len: number;
-  client_to_server_sha256: string;
-  client_to_server_b64: string | null;
-  server_to_client_len: number;
-  server_to_client_sha256: string;
-  server_to_client_b64: string | null;
-}
-
-function fromB64(s: string): Uint8Array {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-}
-
 function checkAgainstTranscript(name: string, flows: ReplayedFlow[]): number {
   const transcript: TranscriptEntry[] = JSON.parse(
     Deno.readTextFileSync(new URL(`${name}.transcript.json`, CAPTURES)),
@@ -128,11 +105,11 @@ function checkAgainstTranscript(name: string, flows: ReplayedFlow[]): number {
       [1, t.server_to_client_len, t.server_to_client_sha256, t.server_to_client_b64],
     ];
     for (const [dir, len, sha, b64] of sides) {
-      const got = concatAll(f.out[dir]);
+      const got = concatBytes(f.out[dir]);
       const what = `${name} ${f.key} dir ${dir}`;
       assertEquals(got.length, len, `${what} length`);
       assertEquals(s.stats.plaintextBytes[dir], len, `${what} stats`);
-      if (b64 !== null) assertBytesEqual(got, fromB64(b64), what);
+      if (b64 !== null) assertBytesEqual(got, b64ToBytes(b64), what);
       assertEquals(toHex(sha256(got)), sha, `${what} sha256`);
     }
   }
@@ -192,8 +169,8 @@ Deno.test({
       for (const [key, want] of oracle) {
         const f = flows.find((f) => f.key === key);
         assert(f, `${name}: our flows lack ${key}`);
-        assertBytesEqual(concatAll(f.out[0]), want.client, `${name} ${key} client`);
-        assertBytesEqual(concatAll(f.out[1]), want.server, `${name} ${key} server`);
+        assertBytesEqual(concatBytes(f.out[0]), want.client, `${name} ${key} client`);
+        assertBytesEqual(concatBytes(f.out[1]), want.server, `${name} ${key} server`);
         n++;
       }
       assert(n > 0, name);
@@ -229,7 +206,7 @@ function runEvents(events: Event[], keys: KeyStore, primary: CipherBackend = nob
     },
   });
   for (const e of events) session.push(e.dir, e.bytes, e.sec, e.nsec);
-  return { session, out: [concatAll(out[0]), concatAll(out[1])] };
+  return { session, out: [concatBytes(out[0]), concatBytes(out[1])] };
 }
 
 Deno.test("TlsSession on a real TLS 1.2 and 1.3 flow: wrong key → bad_tag", () => {

@@ -53,6 +53,7 @@ import {
   MAX_RECORD_LENGTH,
 } from "./record.ts";
 import { TlsSession, type TlsSessionOptions } from "./session.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 // ---- a deterministic byte source -------------------------------------------
 
@@ -71,16 +72,6 @@ function rng(seed: number): (n: number) => Uint8Array {
 }
 
 const text = (s: string) => new TextEncoder().encode(s);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 // ---- sealing peers -----------------------------------------------------------
 
@@ -104,7 +95,7 @@ function sealer13(suite: CipherSuite, secret: Uint8Array): Sealer13 {
     secret,
     keys: trafficKeys13(suite, secret),
     seal(type: number, content: Uint8Array, padding = 0): Uint8Array {
-      const inner = concat([content, Uint8Array.of(type), new Uint8Array(padding)]);
+      const inner = concatBytes([content, Uint8Array.of(type), new Uint8Array(padding)]);
       const aad = aad13(CT_APPLICATION_DATA, 0x0303, inner.length + 16);
       const sealed = nobleBackend.aeadSeal(
         suite.aead!,
@@ -156,23 +147,29 @@ function sealer12(
           aad,
           content,
         );
-        return encodeRecord(type, 0x0303, concat([explicit, sealed]));
+        return encodeRecord(type, 0x0303, concatBytes([explicit, sealed]));
       }
       const h = suite.macHash === "sha1" ? sha1 : suite.macHash === "sha256" ? sha256 : sha384;
       const recIv = rand(16);
       const padTo = (data: Uint8Array) => {
         const padLen = 15 - (data.length % 16) + 16; // an extra block of padding
-        return concat([data, new Uint8Array(padLen + 1).fill(padLen)]);
+        return concatBytes([data, new Uint8Array(padLen + 1).fill(padLen)]);
       };
       if (!etm) {
-        const mac = hmac(h, macKey, concat([aad12(seq, type, 0x0303, content.length), content]));
-        const ct = cbc(key, recIv, { disablePadding: true }).encrypt(padTo(concat([content, mac])));
-        return encodeRecord(type, 0x0303, concat([recIv, ct]));
+        const mac = hmac(
+          h,
+          macKey,
+          concatBytes([aad12(seq, type, 0x0303, content.length), content]),
+        );
+        const ct = cbc(key, recIv, { disablePadding: true }).encrypt(
+          padTo(concatBytes([content, mac])),
+        );
+        return encodeRecord(type, 0x0303, concatBytes([recIv, ct]));
       }
       const ct = cbc(key, recIv, { disablePadding: true }).encrypt(padTo(content));
-      const macd = concat([recIv, ct]);
-      const mac = hmac(h, macKey, concat([aad12(seq, type, 0x0303, macd.length), macd]));
-      return encodeRecord(type, 0x0303, concat([macd, mac]));
+      const macd = concatBytes([recIv, ct]);
+      const mac = hmac(h, macKey, concatBytes([aad12(seq, type, 0x0303, macd.length), macd]));
+      return encodeRecord(type, 0x0303, concatBytes([macd, mac]));
     },
   };
   return s;
@@ -215,24 +212,24 @@ function tls12(
     // RFC 5246 §7.3 abbreviated handshake: the server's CCS comes first.
     steps.push([
       1,
-      concat([encodeRecord(CT_HANDSHAKE, 0x0303, sh), ccs, sw.seal(CT_HANDSHAKE, fin())]),
+      concatBytes([encodeRecord(CT_HANDSHAKE, 0x0303, sh), ccs, sw.seal(CT_HANDSHAKE, fin())]),
     ]);
-    steps.push([0, concat([ccs, cw.seal(CT_HANDSHAKE, fin())])]);
+    steps.push([0, concatBytes([ccs, cw.seal(CT_HANDSHAKE, fin())])]);
   } else {
-    const flight = concat([sh, hs(HS_CERTIFICATE, 3000, r), hs(HS_SERVER_HELLO_DONE, 0, r)]);
+    const flight = concatBytes([sh, hs(HS_CERTIFICATE, 3000, r), hs(HS_SERVER_HELLO_DONE, 0, r)]);
     // The server flight spans records, the ServerHello shares the first.
     steps.push([
       1,
-      concat([
+      concatBytes([
         encodeRecord(CT_HANDSHAKE, 0x0303, flight.subarray(0, 1000)),
         encodeRecord(CT_HANDSHAKE, 0x0303, flight.subarray(1000)),
       ]),
     ]);
     const cke = encodeRecord(CT_HANDSHAKE, 0x0303, hs(HS_CLIENT_KEY_EXCHANGE, 66, r));
-    steps.push([0, concat([cke, ccs, cw.seal(CT_HANDSHAKE, fin())])]);
+    steps.push([0, concatBytes([cke, ccs, cw.seal(CT_HANDSHAKE, fin())])]);
     steps.push([
       1,
-      concat([
+      concatBytes([
         encodeRecord(CT_HANDSHAKE, 0x0303, hs(HS_NEW_SESSION_TICKET, 100, r)),
         ccs,
         sw.seal(CT_HANDSHAKE, fin()),
@@ -246,10 +243,10 @@ function tls12(
     const big = r(MAX_RECORD_LENGTH - 2048);
     steps.push([
       1,
-      concat([sw.seal(CT_APPLICATION_DATA, big), sw.seal(CT_ALERT, Uint8Array.of(1, 0))]),
+      concatBytes([sw.seal(CT_APPLICATION_DATA, big), sw.seal(CT_ALERT, Uint8Array.of(1, 0))]),
     ]);
     steps.push([0, cw.seal(CT_ALERT, Uint8Array.of(1, 0))]);
-    want[1] = concat([RESPONSE, big]);
+    want[1] = concatBytes([RESPONSE, big]);
   }
   return { steps, store, clientRandom, want };
 }
@@ -305,7 +302,7 @@ function tls13(o: Opts13 = {}): Built {
     const d = o.early.data;
     steps.push([
       0,
-      concat([
+      concatBytes([
         ew.seal(CT_APPLICATION_DATA, d.subarray(0, d.length >> 1)),
         ew.seal(CT_APPLICATION_DATA, d.subarray(d.length >> 1)),
       ]),
@@ -320,7 +317,7 @@ function tls13(o: Opts13 = {}): Built {
         [EXT_KEY_SHARE, extData.u16(23)],
       ],
     });
-    steps.push([1, concat([encodeRecord(CT_HANDSHAKE, 0x0303, hrr), ccs])]);
+    steps.push([1, concatBytes([encodeRecord(CT_HANDSHAKE, 0x0303, hrr), ccs])]);
     const ch2 = encodeClientHello({
       random: clientRandom,
       cipherSuites: [suite.id],
@@ -329,11 +326,11 @@ function tls13(o: Opts13 = {}): Built {
         [EXT_KEY_SHARE, extData.clientKeyShare([23])],
       ],
     });
-    steps.push([0, concat([ccs, encodeRecord(CT_HANDSHAKE, 0x0303, ch2)])]);
+    steps.push([0, concatBytes([ccs, encodeRecord(CT_HANDSHAKE, 0x0303, ch2)])]);
   }
   const shExt: RawExtension[] = [
     [EXT_SUPPORTED_VERSIONS, extData.serverVersion(0x0304)],
-    [EXT_KEY_SHARE, concat([extData.u16(29), extData.u16(32), new Uint8Array(32)])],
+    [EXT_KEY_SHARE, concatBytes([extData.u16(29), extData.u16(32), new Uint8Array(32)])],
   ];
   if (o.early) shExt.push([EXT_PRE_SHARED_KEY, extData.u16(0)]);
   const sh = encodeServerHello({ random: r(32), cipherSuite: suite.id, extensions: shExt });
@@ -342,7 +339,7 @@ function tls13(o: Opts13 = {}): Built {
     HS_ENCRYPTED_EXTENSIONS,
     o.early?.accept ? Uint8Array.of(0, 4, 0, EXT_EARLY_DATA, 0, 0) : Uint8Array.of(0, 0),
   );
-  const flight = concat([
+  const flight = concatBytes([
     ee,
     hs(HS_CERTIFICATE, 2500, r),
     hs(15, 260, r),
@@ -351,7 +348,7 @@ function tls13(o: Opts13 = {}): Built {
   // The encrypted flight split across two records, the message boundary inside the Certificate.
   steps.push([
     1,
-    concat([
+    concatBytes([
       encodeRecord(CT_HANDSHAKE, 0x0303, sh),
       ccs,
       shw.seal(CT_HANDSHAKE, flight.subarray(0, 1200)),
@@ -386,7 +383,7 @@ function tls13(o: Opts13 = {}): Built {
     c2s.push(more);
     steps.push([
       1,
-      concat([
+      concatBytes([
         sw.seal(CT_HANDSHAKE, encodeKeyUpdate(false)),
       ]),
     ]);
@@ -400,8 +397,8 @@ function tls13(o: Opts13 = {}): Built {
     s2c.push(reply);
   }
   steps.push([0, cw.seal(CT_ALERT, Uint8Array.of(1, 0))]);
-  want[0] = concat(c2s);
-  want[1] = concat(s2c);
+  want[0] = concatBytes(c2s);
+  want[1] = concatBytes(s2c);
   return { steps, store, clientRandom, want };
 }
 
@@ -436,7 +433,7 @@ function run(
     const n = o.chunk ?? bytes.length;
     for (let i = 0; i < bytes.length; i += n) session.push(dir, bytes.subarray(i, i + n), t, 0);
   }
-  return { session, out: [concat(got[0]), concat(got[1])], times };
+  return { session, out: [concatBytes(got[0]), concatBytes(got[1])], times };
 }
 
 function assertDecrypted(res: Run, b: Built, what = ""): void {

@@ -33,6 +33,7 @@ import {
   openCbc12,
   trafficKeys13,
 } from "./key_schedule.ts";
+import { concatBytes } from "../bytes/concat.ts";
 
 const h = fromHex;
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -768,7 +769,7 @@ class Stream {
       parts.push(data.subarray(next - rel));
       next = rel + data.length;
     }
-    return concat(parts);
+    return concatBytes(parts);
   }
 }
 
@@ -812,16 +813,6 @@ function records(stream: Uint8Array): Rec[] {
       fragment: stream.subarray(pos + 5, pos + 5 + len),
     });
     pos += 5 + len;
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }
@@ -909,7 +900,7 @@ function open12(
     if (rec.type === 22) handshakeTypes.push(plain[0]);
     seq++;
   }
-  return { app: concat(app), handshakeTypes };
+  return { app: concatBytes(app), handshakeTypes };
 }
 
 function open13(
@@ -940,7 +931,7 @@ function open13(
     const content = plain.subarray(0, end - 1);
     if (type === 23) app.push(content.slice()); // the backend may reuse its buffer
     if (type !== 22) continue;
-    hs = concat([hs, content]);
+    hs = concatBytes([hs, content]);
     while (hs.length >= 4) {
       const len = (hs[1] << 16) | (hs[2] << 8) | hs[3];
       if (hs.length < 4 + len) break;
@@ -956,5 +947,5 @@ function open13(
       }
     }
   }
-  return { app: concat(app), handshakeTypes };
+  return { app: concatBytes(app), handshakeTypes };
 }

@@ -37,6 +37,7 @@ import {
 } from "../../core/format/ctap_record.ts";
 import { formatObjectKey } from "../../core/format/object_key.ts";
 import { silentLogger } from "../../core/run/log.ts";
+import { mulberry32 } from "../lib/random.ts";
 
 export interface BucketParams {
   sizeMb: number;
@@ -194,18 +195,6 @@ async function loadTemplate(name: string): Promise<Template> {
   };
 }
 
-/** mulberry32: a small seeded PRNG, so the bucket is the same for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Copy {
   tpl: Template;
   origin: number;
@@ -322,7 +311,7 @@ export async function makeBucket(
 
   const tpls: Template[] = [];
   for (const f of params.fixtures) tpls.push(await loadTemplate(f));
-  const rand = prng(params.seed);
+  const rand = mulberry32(params.seed);
   const spanNs = params.spanSec * 1e9;
   const target = params.sizeMb * 1e6;
   const copies: Copy[] = [];

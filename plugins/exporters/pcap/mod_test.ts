@@ -4,6 +4,7 @@ import { PacketBatch } from "../../../core/stitch/packet_batch.ts";
 import { PcapReader } from "../../../core/format/pcap.ts";
 import { PcapngReader } from "../../../core/format/pcapng.ts";
 import { PcapExporter } from "./mod.ts";
+import { concatBytes } from "../../../core/bytes/concat.ts";
 
 class Memory implements OutputStream {
   chunks: Uint8Array[] = [];
@@ -15,14 +16,7 @@ class Memory implements OutputStream {
     return Promise.resolve();
   }
   bytes(): Uint8Array {
-    const n = this.chunks.reduce((a, c) => a + c.length, 0);
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(this.chunks);
   }
 }
 
