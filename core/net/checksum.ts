@@ -7,6 +7,10 @@
  * Partial sums are kept unfolded as plain non-negative numbers below 2^52 so
  * that pieces (pseudo-header, header, payload) can be added before one final
  * `foldChecksum`.
+ *
+ * `copyAndSum` copies a payload into a frame and sums it in one call; a
+ * faster implementation (plugins/hw/copy_sum.ts, the CPU's add-with-carry)
+ * can be installed with `useFastCopySum`.
  */
 
 import { WordView } from "../bytes/words.ts";
@@ -97,6 +101,70 @@ export function sumWords(buf: Uint8Array, start: number, end: number, acc = 0): 
  * Folds a partial sum to 16 bits and complements it: the value to store in a
  * checksum field. A result of 0 is returned as 0 (UDP callers send 0xffff).
  */
+/**
+ * `copyAndSum`'s signature: copy `src[srcStart, srcStart + n)` to `dst` at
+ * `dstStart` and return the ones' complement sum of the copied bytes as
+ * big-endian words from `dstStart`, folded to 16 bits (0 only when every byte
+ * is 0, so adding it to a running sum gives what `sumWords` would). A fast
+ * implementation gets ranges already checked.
+ */
+export type CopySumFn = (
+  src: Uint8Array,
+  srcStart: number,
+  dst: Uint8Array,
+  dstStart: number,
+  n: number,
+) => number;
+
+/** Below this many bytes the portable copy and sum beat a call into native code. */
+export const FAST_COPY_SUM_MIN_BYTES = 64;
+let fastCopySum: CopySumFn | null = null;
+
+/**
+ * Installs (or, with null, removes) a faster `copyAndSum`. The caller has
+ * checked it against `copySumPortable` (plugins/hw/copy_sum.ts does).
+ */
+export function useFastCopySum(fn: CopySumFn | null): void {
+  fastCopySum = fn;
+}
+
+/** Copies `n` bytes of `src` from `srcStart` into `dst` at `dstStart` and returns their sum (see `CopySumFn`). */
+export function copyAndSum(
+  src: Uint8Array,
+  srcStart: number,
+  dst: Uint8Array,
+  dstStart: number,
+  n: number,
+): number {
+  if (
+    n < 0 || srcStart < 0 || srcStart + n > src.length || dstStart < 0 || dstStart + n > dst.length
+  ) {
+    throw new RangeError(
+      `copyAndSum: bad ranges ${srcStart}+${n} of ${src.length} bytes into ${dstStart} of ${dst.length}`,
+    );
+  }
+  if (fastCopySum !== null && n >= FAST_COPY_SUM_MIN_BYTES) {
+    return fastCopySum(src, srcStart, dst, dstStart, n);
+  }
+  return copySumPortable(src, srcStart, dst, dstStart, n);
+}
+
+/** The portable `copyAndSum` (the reference for any faster one); the ranges must be valid. */
+export function copySumPortable(
+  src: Uint8Array,
+  srcStart: number,
+  dst: Uint8Array,
+  dstStart: number,
+  n: number,
+): number {
+  // A view per copy costs as much as a short copy: avoid it when the range is
+  // the whole source (the usual case) or tiny.
+  if (srcStart === 0 && n === src.length) dst.set(src, dstStart);
+  else if (n <= 64) { for (let i = 0; i < n; i++) dst[dstStart + i] = src[srcStart + i]; }
+  else dst.set(src.subarray(srcStart, srcStart + n), dstStart);
+  return fold16(sumWords(dst, dstStart, dstStart + n));
+}
+
 export function foldChecksum(acc: number): number {
   return ~fold16(acc) & 0xffff;
 }

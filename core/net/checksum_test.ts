@@ -1,11 +1,16 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { fromHex } from "../bytes/hex.ts";
 import {
+  copyAndSum,
+  type CopySumFn,
+  copySumPortable,
+  FAST_COPY_SUM_MIN_BYTES,
   foldChecksum,
   internetChecksum,
   pseudoHeaderSumV4,
   pseudoHeaderSumV6,
   sumWords,
+  useFastCopySum,
 } from "./checksum.ts";
 
 /** Frames 4, 16 and 26 of a `tcpdump -i lo` capture of curl and a UDP send (see link_test.ts). */
@@ -149,4 +154,55 @@ Deno.test("sumWords() stays exact over a region of more than 2^20 words", () => 
   for (let i = 1; i + 1 < buf.length; i += 2) naive += (buf[i] << 8) | buf[i + 1];
   if ((buf.length - 1) % 2 === 1) naive += buf[buf.length - 1] << 8;
   assertEquals(foldChecksum(sumWords(buf, 1, buf.length)), foldChecksum(naive));
+});
+
+Deno.test("copyAndSum() copies the range and returns its folded sum, at every alignment", () => {
+  let seed = 777;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const src = new Uint8Array(3000);
+  for (let i = 0; i < src.length; i++) src[i] = (rnd() * 256) | 0;
+  for (let k = 0; k < 600; k++) {
+    const n = k < 300 ? k : (rnd() * 2900) | 0;
+    const s = (rnd() * (src.length - n)) | 0;
+    const dst = new Uint8Array(n + 40).fill(0xaa);
+    const d = (rnd() * 40) | 0;
+    const got = copyAndSum(src, s, dst, d, n);
+    assertEquals(dst.subarray(d, d + n), src.subarray(s, s + n), `k ${k}`);
+    assertEquals(dst[d - 1] ?? 0xaa, 0xaa);
+    assertEquals(dst[d + n] ?? 0xaa, 0xaa);
+    assert(got >= 0 && got <= 0xffff, `k ${k}: ${got} is not folded`);
+    // The same residue as sumWords over the copy, so a running sum is unchanged.
+    assertEquals(foldChecksum(got + 0x1234), foldChecksum(sumWords(dst, d, d + n, 0x1234)));
+    assertEquals(foldChecksum(got), naiveChecksum(dst, d, d + n));
+  }
+  // Zero only for all-zero bytes (so it adds to a running sum as sumWords would).
+  assertEquals(copyAndSum(new Uint8Array(100), 0, new Uint8Array(100), 0, 100), 0);
+  assertEquals(copyAndSum(new Uint8Array(100).fill(0xff), 0, new Uint8Array(100), 0, 100), 0xffff);
+});
+
+Deno.test("copyAndSum() refuses ranges outside either buffer", () => {
+  const a = new Uint8Array(10), b = new Uint8Array(10);
+  assertThrows(() => copyAndSum(a, 5, b, 0, 6), RangeError, "bad ranges 5+6 of 10");
+  assertThrows(() => copyAndSum(a, 0, b, 5, 6), RangeError, "into 5 of 10");
+  assertThrows(() => copyAndSum(a, -1, b, 0, 1), RangeError);
+  assertThrows(() => copyAndSum(a, 0, b, 0, -1), RangeError);
+});
+
+Deno.test("useFastCopySum() installs a fast version for ranges of 64 bytes and more only", () => {
+  const calls: number[] = [];
+  const fast: CopySumFn = (src, s, dst, d, n) => {
+    calls.push(n);
+    return copySumPortable(src, s, dst, d, n);
+  };
+  const src = new Uint8Array(200).fill(3), dst = new Uint8Array(200);
+  useFastCopySum(fast);
+  try {
+    copyAndSum(src, 0, dst, 0, FAST_COPY_SUM_MIN_BYTES - 1);
+    copyAndSum(src, 0, dst, 0, FAST_COPY_SUM_MIN_BYTES);
+    copyAndSum(src, 1, dst, 3, 150);
+  } finally {
+    useFastCopySum(null);
+  }
+  copyAndSum(src, 0, dst, 0, 150);
+  assertEquals(calls, [FAST_COPY_SUM_MIN_BYTES, 150]);
 });

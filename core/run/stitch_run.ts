@@ -44,6 +44,8 @@ export interface StitchConfig {
   maxInflightBytes: number;
   exporters: Exporter[];
   log: Logger;
+  /** Which native kernels are in use (CRC-32C, copy and checksum), for the log. */
+  kernels?: Record<string, string>;
   /** TLS decryption or transparent secrets; null for neither. */
   tls?: StitchTls | null;
   /** Called once per object listed, for tests that reorder or fail listings. */
@@ -96,6 +98,7 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
   cfg.log.info("listed data objects", {
     objects: objects.length,
     origins: origins.length,
+    ...cfg.kernels,
     ...(tls === null ? {} : { tls: tls.mode, cipher: tls.backends.primary.name }),
   });
   cfg.onPhase?.("stitching");

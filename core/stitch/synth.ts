@@ -5,7 +5,7 @@
  * objects, headers written byte by byte, the TCP checksum summed over the
  * arena once the payload is copied in. DESIGN §1, §5.
  */
-import { foldChecksum, sumWords } from "../net/checksum.ts";
+import { copyAndSum, foldChecksum, sumWords } from "../net/checksum.ts";
 import { FRAME_HEADROOM } from "./packet_batch.ts";
 import type { FlowMeta } from "../plugin.ts";
 import type { PacketBatch } from "./packet_batch.ts";
@@ -495,14 +495,7 @@ export class TcpSynthesizer {
       sum += 0x0204 + mssOpt;
     }
     if (segLen > 0) {
-      const p = t + tcpH;
-      const src = payload as Uint8Array;
-      // A view per segment costs as much as the copy: avoid it when the
-      // segment is the whole payload (the usual case) or tiny.
-      if (pa === 0 && pb === src.length) a.set(src, p);
-      else if (segLen <= 64) { for (let i = 0; i < segLen; i++) a[p + i] = src[pa + i]; }
-      else a.set(src.subarray(pa, pb), p);
-      sum = sumWords(a, p, p + segLen, sum);
+      sum += copyAndSum(payload as Uint8Array, pa, a, t + tcpH, segLen);
     }
     const c = foldChecksum(sum);
     a[t + 16] = c >>> 8;

@@ -15,10 +15,7 @@
  * the check values (RFC 3720 B.4's "123456789" and random ranges). Nothing
  * here can fail a run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
+import { compileC } from "./cc.ts";
 import { type Crc32cFn, crc32cTable } from "../../core/bytes/crc32c.ts";
 
 const SOURCE = `
@@ -60,41 +57,21 @@ u32 stitcher_crc32c(const u8 *buf, int off, int n, int crc) {
 }
 `;
 
-interface BunCc {
-  cc(opts: {
-    source: string;
-    symbols: Record<string, { args: string[]; returns: string }>;
-  }): { symbols: Record<string, (...args: unknown[]) => number> };
-}
-
 /** The hardware CRC-32C, checked against the table version, or null where it cannot be had. */
 export async function hardwareCrc32c(): Promise<Crc32cFn | null> {
-  if (!("Bun" in globalThis) || process.arch !== "x64") return null;
-  let dir: string | null = null;
+  const lib = await compileC("crc32c", SOURCE, {
+    stitcher_has_sse42: { args: [], returns: "i32" },
+    // The running CRC goes as i32: Bun 1.4.4 garbles u32 arguments once the
+    // call is JIT-compiled (measured: ~half of 10^6 hot calls), i32 ones not.
+    stitcher_crc32c: { args: ["ptr", "i32", "i32", "i32"], returns: "u32" },
+  });
   try {
-    // A computed specifier: Deno's checker must not try to resolve bun:ffi.
-    const specifier = "bun:ffi";
-    const { cc } = await import(specifier) as BunCc;
-    dir = mkdtempSync(join(tmpdir(), "stitcher-crc-"));
-    const file = join(dir, "crc32c.c");
-    writeFileSync(file, SOURCE);
-    const lib = cc({
-      source: file,
-      symbols: {
-        stitcher_has_sse42: { args: [], returns: "i32" },
-        // The running CRC goes as i32: Bun 1.4.4 garbles u32 arguments once the
-        // call is JIT-compiled (measured: ~half of 10^6 hot calls), i32 ones not.
-        stitcher_crc32c: { args: ["ptr", "i32", "i32", "i32"], returns: "u32" },
-      },
-    }).symbols;
-    if (lib.stitcher_has_sse42() !== 1) return null;
+    if (lib === null || lib.stitcher_has_sse42() !== 1) return null;
     const native = lib.stitcher_crc32c;
     const fn: Crc32cFn = (buf, start, end, crc) => native(buf, start, end - start, crc | 0);
     return agrees(fn) ? fn : null;
   } catch {
     return null;
-  } finally {
-    if (dir !== null) rmSync(dir, { recursive: true, force: true });
   }
 }
 
