@@ -40,7 +40,9 @@ import { openFileStream } from "./plugins/sources/file/mod.ts";
 import { openStorage, storageConfig } from "./plugins/sources/mod.ts";
 import { openOutput } from "./plugins/exporters/output.ts";
 import { hardwareCrc32c } from "./plugins/hw/crc32c.ts";
+import { hardwareCopySum } from "./plugins/hw/copy_sum.ts";
 import { useFastCrc32c } from "./core/bytes/crc32c.ts";
+import { useFastCopySum } from "./core/net/checksum.ts";
 import type { MetricsServer } from "./plugins/http/mod.ts";
 
 export const VERSION = "0.1.0";
@@ -70,11 +72,19 @@ async function serveRunMetrics(
   return http.serveMetrics(listen, http.metricsApp(registry, phase));
 }
 
-/** CRC-32C with the CPU's instruction where it can be had (plugins/hw/crc32c.ts), else the table. */
-async function useHardwareCrc(log: Logger): Promise<void> {
-  const fn = await hardwareCrc32c();
-  useFastCrc32c(fn);
-  log.debug("CRC-32C", { implementation: fn === null ? "table" : "sse4.2" });
+/**
+ * The CPU's own instructions where they can be had (plugins/hw): CRC-32C
+ * (else the table) and the payload copy with its TCP checksum (else
+ * JavaScript).
+ */
+async function useHardwareKernels(): Promise<Record<string, string>> {
+  const [crc, copySum] = await Promise.all([hardwareCrc32c(), hardwareCopySum()]);
+  useFastCrc32c(crc);
+  useFastCopySum(copySum);
+  return {
+    crc32c: crc === null ? "table" : "sse4.2",
+    copy_sum: copySum === null ? "javascript" : "x86-64",
+  };
 }
 
 async function loadExporters(): Promise<ExporterPlugin[]> {
@@ -191,7 +201,7 @@ async function stitch(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
-  await useHardwareCrc(log);
+  const kernels = await useHardwareKernels();
   hostPortFlag(values, "metrics-listen");
   const metricsListen = stringFlag(values, "metrics-listen");
   const inputFormat = stringFlag(values, "input-format") ?? "ctap";
@@ -270,6 +280,7 @@ async function stitch(argv: string[]): Promise<number> {
       maxInflightBytes: 256 << 20,
       exporters,
       log,
+      kernels,
       tls,
       onPhase: (p) => phase = p,
     }, report).catch(closeOutputs);
@@ -311,7 +322,7 @@ async function pack(argv: string[]): Promise<number> {
     return 0;
   }
   const log = makeLogger(values);
-  await useHardwareCrc(log);
+  await useHardwareKernels();
   const sink = await openStorage(await storageConfig(values, "data"), { mustExist: false });
   const pcap = stringFlag(values, "pcap");
   if (pcap === undefined) throw new UsageError("flag --pcap is required");
@@ -378,6 +389,36 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Bun's allocator (mimalloc) gives freed memory back to the kernel 10 ms
+ * after it is freed, and the stitcher frees an object's buffer (a few MB)
+ * every few milliseconds: the kernel then zeroes and maps a fresh page for
+ * nearly every byte read (`perf`: page faults and `madvise`, ~0.8 s of system
+ * time in the bench's ~5 s pass-through). With `MIMALLOC_PURGE_DELAY=-1` freed
+ * memory is kept for reuse instead; peak RSS stays what it was, and the
+ * memory is no longer handed back between bursts. mimalloc reads the setting
+ * when the process starts, so the compiled binary re-executes itself once
+ * with it (`process.execve`: the same process id, descriptors and
+ * arguments). A value the user set is kept; under `bun main.ts` and Deno
+ * nothing happens.
+ */
+function tuneAllocator(): void {
+  const bun = (globalThis as { Bun?: { main?: string } }).Bun;
+  const execve = (process as { execve?: (file: string, args: string[], env: object) => never })
+    .execve;
+  if (bun?.main?.startsWith("/$bunfs/") !== true || typeof execve !== "function") return;
+  if (process.env.MIMALLOC_PURGE_DELAY !== undefined) return;
+  try {
+    execve(process.execPath, [process.argv0, ...process.argv.slice(2)], {
+      ...process.env,
+      MIMALLOC_PURGE_DELAY: "-1",
+    });
+  } catch {
+    // Not re-executed: the run goes on with the default setting.
+  }
+}
+
 if (import.meta.main) {
+  tuneAllocator();
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -6,7 +6,7 @@
  * tshark reads as the capture it came from.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { ROOT, runBin } from "./lib/bin.ts";
+import { ensureBinary, ROOT, runBin } from "./lib/bin.ts";
 import { hasTool, malformedCount, tcpStreams } from "./lib/oracle.ts";
 import { type FlagDef, PACK_FLAGS, STITCH_FLAGS } from "../core/run/cli.ts";
 import { plugin as pcapPlugin } from "../plugins/exporters/pcap/mod.ts";
@@ -397,4 +397,56 @@ Deno.test({
       assertEquals(await malformedCount(saved), 0);
     });
   },
+});
+
+/**
+ * The binary re-executes itself once with MIMALLOC_PURGE_DELAY=-1 (main.ts,
+ * `tuneAllocator`): seen from outside while it waits to read its --keylog
+ * from a FIFO, it is the same process with the setting in its environment
+ * and its own name as argv[0]; a value the user set is kept.
+ */
+async function environOfBlockedRun(env: Record<string, string>) {
+  const bin = await ensureBinary();
+  const dir = await Deno.makeTempDir({ prefix: "stitcher-env-" });
+  const fifo = `${dir}/keys.fifo`;
+  try {
+    const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assertEquals(mk.code, 0, "mkfifo");
+    const args = ["--provider", "file", "-b", `${ROOT}/examples/bucket`, "-e", `${dir}/out.pcap`];
+    const child = new Deno.Command(bin, {
+      args: [...args, "--with-decrypted", "--keylog", fifo],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    let environ = "";
+    let cmdline: string[] = [];
+    // The re-executed process opens the FIFO and waits for a writer.
+    for (let i = 0; i < 200 && !environ.includes("MIMALLOC_PURGE_DELAY="); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      environ = await Deno.readTextFile(`/proc/${child.pid}/environ`).catch(() => "");
+      cmdline = (await Deno.readTextFile(`/proc/${child.pid}/cmdline`).catch(() => ""))
+        .split("\0");
+    }
+    const writer = await Deno.open(fifo, { write: true });
+    writer.close();
+    const out = await child.output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    return { vars: environ.split("\0"), cmdline };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the binary runs with MIMALLOC_PURGE_DELAY=-1, as the same process under its own name", async () => {
+  const { vars, cmdline } = await environOfBlockedRun({});
+  assert(vars.includes("MIMALLOC_PURGE_DELAY=-1"), vars.join(" "));
+  assertEquals(cmdline[0], await ensureBinary());
+  assertEquals(cmdline.slice(1, 3), ["--provider", "file"]);
+});
+
+Deno.test("a MIMALLOC_PURGE_DELAY the user set is kept", async () => {
+  const { vars } = await environOfBlockedRun({ MIMALLOC_PURGE_DELAY: "25" });
+  assert(vars.includes("MIMALLOC_PURGE_DELAY=25"), vars.join(" "));
+  assert(!vars.includes("MIMALLOC_PURGE_DELAY=-1"));
 });
