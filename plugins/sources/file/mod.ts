@@ -7,6 +7,7 @@
 import { mkdir, open, readdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import { type ObjectInfo, type Sink, type Source, SourceError } from "../../../core/plugin.ts";
 
 const CHUNK = 4 << 20;
@@ -88,6 +89,16 @@ export class FileSource implements Source, Sink {
   }
 }
 
+/**
+ * A buffer of `n` bytes that is not zeroed first (every byte is read into
+ * before it is used): zeroing each object's buffer was ~2% of a pass-through.
+ * A plain `Uint8Array` view, so that `slice` copies as everywhere else.
+ */
+function uninitialized(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
 /** Streams a local file in chunks of up to 4 MiB, from byte `start` on. */
 export async function openFileStream(
   path: string,
@@ -115,7 +126,7 @@ export async function openFileStream(
         const left = size - position;
         // At the stated end, a small read confirms it (or finds the file grew).
         const want = left > 0 ? Math.min(CHUNK, left) : PROBE;
-        const buf = new Uint8Array(want);
+        const buf = uninitialized(want);
         const { bytesRead } = await fh.read(buf, 0, want, position);
         if (left <= 0 && bytesRead > 0) size = Infinity;
         position += bytesRead;
