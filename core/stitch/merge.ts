@@ -18,6 +18,9 @@ export interface Timed {
 interface Run<T> {
   items: T[];
   pos: number;
+  /** The time of items[pos], kept here so that heap comparisons read no item. */
+  sec: number;
+  nsec: number;
   order: number;
   tag: number;
 }
@@ -45,7 +48,7 @@ export class WatermarkMerger<T extends Timed> {
       }
     }
     this.held += items.length;
-    this.push({ items, pos: 0, order: this.added++, tag });
+    this.push({ items, pos: 0, sec: items[0].sec, nsec: items[0].nsec, order: this.added++, tag });
   }
 
   /**
@@ -61,18 +64,19 @@ export class WatermarkMerger<T extends Timed> {
     const heap = this.heap;
     while (heap.length > 0) {
       const run = heap[0];
-      const it = run.items[run.pos];
-      if (it.sec > sec || (it.sec === sec && it.nsec >= nsec)) return false;
-      const pause = emit(it, run.tag);
+      if (run.sec > sec || (run.sec === sec && run.nsec >= nsec)) return false;
+      const pause = emit(run.items[run.pos], run.tag);
       this.held--;
-      run.pos++;
-      if (run.pos === run.items.length) {
+      if (++run.pos === run.items.length) {
         const last = heap.pop()!;
         if (heap.length > 0) {
           heap[0] = last;
           this.down(0);
         }
       } else {
+        const next = run.items[run.pos];
+        run.sec = next.sec;
+        run.nsec = next.nsec;
         this.down(0);
       }
       if (pause === true) return true;
@@ -86,9 +90,8 @@ export class WatermarkMerger<T extends Timed> {
   }
 
   private less(a: Run<T>, b: Run<T>): boolean {
-    const x = a.items[a.pos], y = b.items[b.pos];
-    if (x.sec !== y.sec) return x.sec < y.sec;
-    if (x.nsec !== y.nsec) return x.nsec < y.nsec;
+    if (a.sec !== b.sec) return a.sec < b.sec;
+    if (a.nsec !== b.nsec) return a.nsec < b.nsec;
     return a.order < b.order;
   }
 
