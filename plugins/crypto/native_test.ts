@@ -106,3 +106,50 @@ Deno.test("key derivation on the native HMAC equals the @noble/hashes one", () =
     assertEquals(trafficKeys13(suite, s, mac), trafficKeys13(suite, s));
   }
 });
+
+/**
+ * Under Bun the HMAC is Bun's own keyed hasher, not `createHmac`: a Bun child
+ * compares it with the @noble/hashes one on RFC 4231 test case 2 and on random
+ * keys (shorter and longer than a block) and inputs in several parts.
+ */
+Deno.test("under Bun, nativeBackend's HMAC (Bun.CryptoHasher) equals @noble/hashes'", async () => {
+  const child = `
+import { nativeBackend } from "./plugins/crypto/native.ts";
+import { nobleBackend } from "./core/tls/noble_backend.ts";
+import { mulberry32 } from "./tests/lib/random.ts";
+const native = nativeBackend();
+const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const enc = (s) => new TextEncoder().encode(s);
+const rfc4231 = hex(native.hmac("sha256", enc("Jefe"), [enc("what do ya "), enc("want for nothing?")]));
+const rnd = mulberry32(4231);
+const bytes = (n) => Uint8Array.from({ length: n }, () => (rnd() * 256) | 0);
+let checked = 0, mismatches = 0, lengths = new Set();
+for (const hash of ["sha1", "sha256", "sha384"]) {
+  for (let i = 0; i < 300; i++) {
+    const key = bytes(i % 200), parts = [bytes(i % 7), bytes(i % 97), bytes(1)];
+    const got = native.hmac(hash, key, parts);
+    checked++;
+    lengths.add(hash + ":" + got.length + ":" + (Object.getPrototypeOf(got) === Uint8Array.prototype));
+    if (hex(got) !== hex(nobleBackend.hmac(hash, key, parts))) mismatches++;
+  }
+}
+console.log(JSON.stringify({ bunHasher: typeof Bun.CryptoHasher, rfc4231, checked, mismatches, lengths: [...lengths] }));
+`;
+  const bun = new URL("../../node_modules/.bin/bun", import.meta.url).pathname;
+  const out = await new Deno.Command(bun, {
+    args: ["-e", child],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, stderr);
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  assertEquals(r.bunHasher, "function");
+  // RFC 4231 §4.3, HMAC-SHA-256.
+  assertEquals(r.rfc4231, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  assertEquals(r.checked, 900);
+  assertEquals(r.mismatches, 0);
+  // Plain Uint8Arrays of the digest's length (not views of a shared scratch buffer).
+  assertEquals(r.lengths, ["sha1:20:true", "sha256:32:true", "sha384:48:true"]);
+});
