@@ -25,12 +25,12 @@ export class DecodeError extends Error {
 const TWO_32 = 4294967296;
 
 export class ByteReader {
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   private dv: DataView | null = null;
   /** Absolute position in `buf`. */
   pos: number;
   /** Reads never go at or past this absolute offset. */
-  readonly end: number;
+  end: number;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
     if (start < 0 || end > buf.length || start > end) {
@@ -39,6 +39,18 @@ export class ByteReader {
     this.buf = buf;
     this.pos = start;
     this.end = end;
+  }
+
+  /**
+   * Points this reader at all of `buf`, for a caller that reads many buffers
+   * in a row (a reader per TLS segment was ~3% of a decrypting run).
+   */
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.dv = null;
+    this.pos = 0;
+    this.end = buf.length;
+    return this;
   }
 
   /** A DataView of the buffer, made on first use (readers are made per packet). */

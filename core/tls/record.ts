@@ -112,6 +112,8 @@ export class RecordFramer {
   /** True while `onRecord` runs on a view of `buffer` (which must not go back to the pool yet). */
   private delivering = false;
   private readonly rec: TlsRecord = { type: 0, version: 0, fragment: EMPTY };
+  /** Reads each pushed chunk in turn (one reader per framer, not per chunk). */
+  private readonly reader = new ByteReader(EMPTY);
 
   constructor(private readonly onRecord: (r: TlsRecord) => void) {}
 
@@ -141,10 +143,19 @@ export class RecordFramer {
 
   push(chunk: Uint8Array): void {
     if (this.stopped || chunk.length === 0) return;
+    try {
+      this.frame(chunk);
+    } finally {
+      // The chunk is a view of a whole object's buffer: not kept past the call.
+      this.reader.reset(EMPTY);
+    }
+  }
+
+  private frame(chunk: Uint8Array): void {
     const base = this.offset;
     this.offset += chunk.length;
     const rec = this.rec;
-    const r = new ByteReader(chunk);
+    const r = this.reader.reset(chunk);
     let pos = 0;
     while (pos < chunk.length && !this.stopped) {
       if (this.headLen > 0) {
