@@ -404,12 +404,11 @@ export async function main(argv: string[]): Promise<number> {
  */
 function tuneAllocator(): void {
   const bun = (globalThis as { Bun?: { main?: string } }).Bun;
-  const execve = (process as { execve?: (file: string, args: string[], env: object) => never })
-    .execve;
-  if (bun?.main?.startsWith("/$bunfs/") !== true || typeof execve !== "function") return;
+  const proc = process as { execve?: (file: string, args: string[], env: object) => never };
+  if (bun?.main?.startsWith("/$bunfs/") !== true || typeof proc.execve !== "function") return;
   if (process.env.MIMALLOC_PURGE_DELAY !== undefined) return;
   try {
-    execve(process.execPath, [process.argv0, ...process.argv.slice(2)], {
+    proc.execve(process.execPath, [process.argv0, ...process.argv.slice(2)], {
       ...process.env,
       MIMALLOC_PURGE_DELAY: "-1",
     });

@@ -21,7 +21,7 @@ import type { FlowMeta, OutPacket } from "../plugin.ts";
  * copy cost ~0.6 s more system time in the bench's pass-through (1.15 GB
  * written; 1 and 2 MB measured alike, 256 KB worse: more calls).
  */
-export const ARENA_BYTES = 2 * 1024 * 1024;
+const ARENA_BYTES = 2 * 1024 * 1024;
 
 export class PacketBatch {
   arena: Uint8Array;

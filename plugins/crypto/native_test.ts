@@ -12,6 +12,7 @@ import { suiteById } from "../../core/tls/cipher_suites.ts";
 import { nobleBackend } from "../../core/tls/noble_backend.ts";
 import { backendCases, RFC8448 } from "../../core/tls/test_vectors.ts";
 import { assertFixtureDecrypts } from "../../tests/lib/transcript.ts";
+import { runBunScript } from "../../tests/lib/bin.ts";
 import { nativeBackend } from "./native.ts";
 
 const native = nativeBackend();
@@ -135,16 +136,13 @@ for (const hash of ["sha1", "sha256", "sha384"]) {
 }
 console.log(JSON.stringify({ bunHasher: typeof Bun.CryptoHasher, rfc4231, checked, mismatches, lengths: [...lengths] }));
 `;
-  const bun = new URL("../../node_modules/.bin/bun", import.meta.url).pathname;
-  const out = await new Deno.Command(bun, {
-    args: ["-e", child],
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, stderr);
-  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const { result: r } = await runBunScript<{
+    bunHasher: string;
+    rfc4231: string;
+    checked: number;
+    mismatches: number;
+    lengths: string[];
+  }>(child);
   assertEquals(r.bunHasher, "function");
   // RFC 4231 §4.3, HMAC-SHA-256.
   assertEquals(r.rfc4231, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");

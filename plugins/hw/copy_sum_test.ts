@@ -5,9 +5,8 @@
  * Deno itself `hardwareCopySum` must decline.
  */
 import { assert, assertEquals } from "../../tests/assert.ts";
+import { runBunScript } from "../../tests/lib/bin.ts";
 import { hardwareCopySum } from "./copy_sum.ts";
-
-const BUN = new URL("../../node_modules/.bin/bun", import.meta.url).pathname;
 
 const CHILD = `
 import { hardwareCopySum } from "./plugins/hw/copy_sum.ts";
@@ -37,15 +36,12 @@ console.log(JSON.stringify({ hardware: fn !== null, checked, sumMismatches, copy
 `;
 
 Deno.test("hardwareCopySum (Bun, x86-64) copies and sums like the portable version everywhere", async () => {
-  const out = await new Deno.Command(BUN, {
-    args: ["-e", CHILD],
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, stderr);
-  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const { result: r, stderr } = await runBunScript<{
+    hardware: boolean;
+    checked: number;
+    sumMismatches: number;
+    copyMismatches: number;
+  }>(CHILD);
   // Every machine this suite runs on is x86-64 (see ../shared/notes).
   assertEquals(r.hardware, Deno.build.arch === "x86_64", stderr);
   assertEquals(r.sumMismatches, 0);

@@ -5,9 +5,8 @@
  * `hardwareCrc32c` must decline.
  */
 import { assert, assertEquals } from "../../tests/assert.ts";
+import { runBunScript } from "../../tests/lib/bin.ts";
 import { hardwareCrc32c } from "./crc32c.ts";
-
-const BUN = new URL("../../node_modules/.bin/bun", import.meta.url).pathname;
 
 const CHILD = `
 import { hardwareCrc32c } from "./plugins/hw/crc32c.ts";
@@ -33,15 +32,12 @@ console.log(JSON.stringify({ hardware: fn !== null, checked, mismatches, flipDet
 `;
 
 Deno.test("hardwareCrc32c (Bun, x86-64) agrees with the table version everywhere, and sees a flipped bit", async () => {
-  const out = await new Deno.Command(BUN, {
-    args: ["-e", CHILD],
-    cwd: new URL("../..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, stderr);
-  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const { result: r, stderr } = await runBunScript<{
+    hardware: boolean;
+    checked: number;
+    mismatches: number;
+    flipDetected: boolean;
+  }>(CHILD);
   // Every machine this suite runs on is x86-64 with SSE 4.2 (see ../shared/notes).
   assertEquals(r.hardware, Deno.build.arch === "x86_64", stderr);
   assertEquals(r.mismatches, 0);

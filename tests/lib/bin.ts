@@ -171,3 +171,22 @@ export async function runBin(args: string[], opts: RunOpts = {}): Promise<RunRes
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs `script` (TypeScript, from the project root) in a Bun child, for code
+ * that only runs under Bun (bun:ffi, Bun.CryptoHasher), and returns the JSON
+ * it printed on stdout, with its stderr for assertion messages. Throws with
+ * that stderr when the child fails.
+ */
+export async function runBunScript<T>(script: string): Promise<{ result: T; stderr: string }> {
+  const out = await new Deno.Command(`${ROOT}/node_modules/.bin/bun`, {
+    args: ["-e", script],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`bun -e exited with ${out.code}: ${stderr}`);
+  return { result: JSON.parse(new TextDecoder().decode(out.stdout)) as T, stderr };
+}
