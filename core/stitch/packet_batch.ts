@@ -15,13 +15,13 @@ export const FRAME_HEADROOM = 16;
 import type { FlowMeta, OutPacket } from "../plugin.ts";
 
 /**
- * Arena size: a batch is written when three quarters full, so ~1.5 MB a
- * write. The kernel copies it into the page cache while it is still in the
- * CPU's caches; with 4 MB arenas (two, as the output double-buffers) that
- * copy cost ~0.6 s more system time in the bench's pass-through (1.15 GB
- * written; 1 and 2 MB measured alike, 256 KB worse: more calls).
+ * Arena size: a batch is written when three quarters full, ~384 KB a write,
+ * which the kernel copies into the page cache while it is still in the CPU's
+ * 512 KB L2. Against 2 MB arenas this took the bench's pass-through from 2.20
+ * to 1.51 s of system time and 5.22 to 4.24 s of CPU (5 alternating rounds);
+ * 4 MB was worse still, 256 KB costs more calls.
  */
-const ARENA_BYTES = 2 * 1024 * 1024;
+const ARENA_BYTES = 512 * 1024;
 
 export class PacketBatch {
   arena: Uint8Array;
