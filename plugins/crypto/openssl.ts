@@ -10,9 +10,10 @@
  * the garbage collection it causes, against ~1 µs of AES-GCM. Here each key
  * gets one EVP_CIPHER_CTX, set up once (one per direction and key
  * generation) and freed when the key is collected; a record costs setting
- * the nonce, two updates, the tag and the final check, and its plaintext
- * lands in one buffer reused by every call (valid until the next call, as
- * the `CipherBackend` contract allows).
+ * the nonce, two updates, the tag and the final check (under Bun, all five
+ * behind one native call: `ONE_CALL_SOURCE`), and its plaintext lands in one
+ * buffer reused by every call (valid until the next call, as the
+ * `CipherBackend` contract allows).
  *
  * Only AEAD opens go through libcrypto, each algorithm only after it opened a
  * known answer and refused it with a flipped tag; sealing (tests, fixtures),
@@ -23,6 +24,7 @@
  * permitted, or no libcrypto loads: the static binary never depends on it.
  */
 import type { AeadAlg, CbcAlg, CipherBackend } from "../../core/tls/crypto.ts";
+import { compileC } from "../hw/cc.ts";
 import { AEAD_KEY_LEN, AEAD_PROBES, checkKey, opensProbe } from "./native.ts";
 
 const TAG_LEN = 16;
@@ -57,6 +59,22 @@ interface LibCrypto {
   setTag(ctx: Handle, tag: Uint8Array): number;
   /** EVP_DecryptFinal_ex: 1 when the tag verifies. */
   final(ctx: Handle, out: Uint8Array, outl: Int32Array): number;
+  /**
+   * The five calls of one open in a single native call (see `ONE_CALL_SOURCE`):
+   * the plaintext length, or -1 when a call fails or the tag does not verify.
+   * Null where it could not be compiled (Deno, not x86-64, no TinyCC).
+   */
+  openOnce:
+    | ((
+      ctx: Handle,
+      nonce: Uint8Array,
+      aad: Uint8Array,
+      aadLength: number,
+      sealed: Uint8Array,
+      sealedLength: number,
+      out: Uint8Array,
+    ) => number)
+    | null;
 }
 
 interface BunFfi {
@@ -77,6 +95,81 @@ const SIGNATURES = {
   EVP_DecryptFinal_ex: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
   EVP_CIPHER_CTX_ctrl: { args: ["ptr", "i32", "i32", "ptr"], returns: "i32" },
 } as const;
+
+/**
+ * One AEAD open in one native call. A call from JavaScript into native code
+ * costs ~0.1 µs in Bun, and an open is five libcrypto calls; this C, compiled
+ * at start-up by Bun's TinyCC (plugins/hw/cc.ts), makes them behind one
+ * crossing, calling libcrypto through the addresses bun:ffi resolved
+ * (`stitcher_aead_bind`). Same calls, same order, same checks as the
+ * five-call path, which stays where this cannot be compiled; the backend's
+ * probes (a known answer, a flipped tag refused) run through whichever is used.
+ */
+const ONE_CALL_SOURCE = `
+typedef unsigned char u8;
+typedef unsigned long long u64;
+typedef int (*init_fn)(void *, void *, void *, const u8 *, const u8 *);
+typedef int (*update_fn)(void *, u8 *, int *, const u8 *, int);
+typedef int (*ctrl_fn)(void *, int, int, void *);
+typedef int (*final_fn)(void *, u8 *, int *);
+static init_fn evp_init;
+static update_fn evp_update;
+static ctrl_fn evp_ctrl;
+static final_fn evp_final;
+
+int stitcher_aead_bind(u64 init, u64 update, u64 ctrl, u64 fin) {
+  evp_init = (init_fn)init;
+  evp_update = (update_fn)update;
+  evp_ctrl = (ctrl_fn)ctrl;
+  evp_final = (final_fn)fin;
+  return evp_init != 0 && evp_update != 0 && evp_ctrl != 0 && evp_final != 0;
+}
+
+/* EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce), the AAD, the ciphertext
+   sealed[0, length - 16) into out, the tag sealed[length - 16, length),
+   EVP_DecryptFinal_ex. Returns the plaintext length, or -1. */
+int stitcher_aead_open(void *ctx, const u8 *nonce, const u8 *aad, int aad_length,
+                       const u8 *sealed, int length, u8 *out) {
+  u8 tag[16];
+  u8 rest[64];
+  int len = 0;
+  int i;
+  int n = length - 16;
+  if (n < 0) return -1;
+  for (i = 0; i < 16; i++) tag[i] = sealed[n + i];
+  if (evp_init(ctx, 0, 0, 0, nonce) != 1) return -1;
+  if (aad_length > 0 && evp_update(ctx, 0, &len, aad, aad_length) != 1) return -1;
+  if (n > 0 && (evp_update(ctx, out, &len, sealed, n) != 1 || len != n)) return -1;
+  if (evp_ctrl(ctx, ${EVP_CTRL_AEAD_SET_TAG}, 16, tag) != 1) return -1;
+  if (evp_final(ctx, rest, &len) != 1) return -1;
+  return n;
+}
+`;
+
+/** `ONE_CALL_SOURCE` compiled and bound to the libcrypto functions `f`, or null. */
+async function compileOneCall(
+  f: Record<string, (...args: unknown[]) => unknown>,
+): Promise<LibCrypto["openOnce"]> {
+  const address = (name: string) => (f[name] as unknown as { ptr?: unknown }).ptr;
+  const pointers = [
+    "EVP_DecryptInit_ex",
+    "EVP_DecryptUpdate",
+    "EVP_CIPHER_CTX_ctrl",
+    "EVP_DecryptFinal_ex",
+  ].map(address);
+  if (!pointers.every((p) => typeof p === "number" && p > 0)) return null;
+  const c = await compileC("aead_open", ONE_CALL_SOURCE, {
+    stitcher_aead_bind: { args: ["u64", "u64", "u64", "u64"], returns: "i32" },
+    stitcher_aead_open: {
+      args: ["ptr", "ptr", "ptr", "i32", "ptr", "i32", "ptr"],
+      returns: "i32",
+    },
+  });
+  if (c === null || c.stitcher_aead_bind(...pointers) !== 1) return null;
+  const open = c.stitcher_aead_open;
+  return (ctx, nonce, aad, aadLength, sealed, sealedLength, out) =>
+    open(ctx, nonce, aad, aadLength, sealed, sealedLength, out);
+}
 
 async function loadBun(): Promise<LibCrypto | null> {
   // A computed specifier: Deno's checker must not try to resolve bun:ffi.
@@ -104,6 +197,7 @@ async function loadBun(): Promise<LibCrypto | null> {
       setTag: (ctx, tag) =>
         f.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, tag.length, tag) as number,
       final: (ctx, out, outl) => f.EVP_DecryptFinal_ex(ctx, out, outl) as number,
+      openOnce: await compileOneCall(f),
     };
   }
   return null;
@@ -169,6 +263,7 @@ function loadDeno(): LibCrypto | null {
           out as Uint8Array<ArrayBuffer>,
           outl as Int32Array<ArrayBuffer>,
         ),
+      openOnce: null,
     };
   }
   return null;
@@ -240,9 +335,13 @@ class OpenSslAead {
     const n = sealed.length - TAG_LEN;
     // Room for the plaintext (final() writes nothing for an AEAD, and into its own buffer).
     if (this.out.length < n) this.out = new Uint8Array(n);
-    const out = this.out, len = this.outLength, tag = this.tag;
+    const out = this.out, lib = this.lib;
+    if (lib.openOnce !== null) {
+      const opened = lib.openOnce(ctx, nonce, aad, aad.length, sealed, sealed.length, out);
+      return opened === n ? out.subarray(0, n) : null;
+    }
+    const len = this.outLength, tag = this.tag;
     for (let i = 0; i < TAG_LEN; i++) tag[i] = sealed[n + i];
-    const lib = this.lib;
     if (lib.init(ctx, null, null, nonce) !== 1) return null;
     if (aad.length > 0 && lib.update(ctx, null, len, aad, aad.length) !== 1) return null;
     if (n > 0 && (lib.update(ctx, out, len, sealed, n) !== 1 || len[0] !== n)) return null;
@@ -273,7 +372,9 @@ export async function opensslBackend(base: CipherBackend): Promise<CipherBackend
   }
   if (ours.size === 0) return null;
   return {
-    name: `openssl (${lib.path}) + ${base.name}`,
+    name: `openssl (${lib.path}${
+      lib.openOnce !== null ? ", one call an open" : ""
+    }) + ${base.name}`,
     supports: (alg: AeadAlg | CbcAlg) => ours.has(alg as AeadAlg) || base.supports(alg),
     aeadOpen: (alg, key, nonce, aad, sealed) =>
       ours.has(alg)

@@ -8,6 +8,7 @@ import { assert, assertBytesEqual, assertEquals, assertThrows } from "../../test
 import type { AeadAlg, CipherBackend } from "../../core/tls/crypto.ts";
 import { nobleBackend } from "../../core/tls/noble_backend.ts";
 import { backendCases } from "../../core/tls/test_vectors.ts";
+import { runBunScript } from "../../tests/lib/bin.ts";
 import { assertFixtureDecrypts } from "../../tests/lib/transcript.ts";
 import { nativeBackend } from "./native.ts";
 import { opensslBackend } from "./openssl.ts";
@@ -93,3 +94,57 @@ for (const name of ["tls12_v4", "tls13_v6", "concurrent_25"]) {
     await assertFixtureDecrypts(name, openssl);
   });
 }
+
+// Under Bun the five libcrypto calls of an open run behind one native call
+// (TinyCC); a Bun child checks that path against @noble on every AEAD, sizes
+// around the block and tag edges, empty AAD, flipped bytes, short input and
+// interleaved keys.
+const ONE_CALL_CHILD = `
+import { opensslBackend } from "./plugins/crypto/openssl.ts";
+import { nativeBackend } from "./plugins/crypto/native.ts";
+import { nobleBackend } from "./core/tls/noble_backend.ts";
+import { mulberry32 } from "./tests/lib/random.ts";
+const b = await opensslBackend(nativeBackend());
+const rnd = mulberry32(31337);
+const bytes = (n) => Uint8Array.from({ length: n }, () => (rnd() * 256) | 0);
+let opened = 0, wrong = 0, accepted = 0;
+const keys = [bytes(32), bytes(32), bytes(16), bytes(16)];
+for (const alg of ["aes-128-gcm", "aes-256-gcm", "chacha20-poly1305"]) {
+  for (const len of [0, 1, 15, 16, 17, 63, 64, 65, 255, 1000, 2999, 16383, 16384, 16640]) {
+    for (let k = 0; k < 2; k++) {
+      const key = keys[(alg === "aes-128-gcm" ? 2 : 0) + k].slice();
+      const nonce = bytes(12), aad = len % 3 === 0 ? new Uint8Array(0) : bytes(13), plain = bytes(len);
+      const sealed = nobleBackend.aeadSeal(alg, key, nonce, aad, plain);
+      const got = b.aeadOpen(alg, key, nonce, aad, sealed);
+      opened++;
+      if (got === null || got.length !== len || got.some((x, i) => x !== plain[i])) wrong++;
+      for (const at of [0, sealed.length - 1, sealed.length - 16]) {
+        const bad = sealed.slice();
+        bad[at] ^= 0x40;
+        if (b.aeadOpen(alg, key, nonce, aad, bad) !== null) accepted++;
+      }
+      if (aad.length > 0) {
+        const badAad = aad.slice();
+        badAad[5] ^= 1;
+        if (b.aeadOpen(alg, key, nonce, badAad, sealed) !== null) accepted++;
+      }
+      if (b.aeadOpen(alg, key, nonce, aad, sealed.subarray(0, 15)) !== null) accepted++;
+    }
+  }
+}
+console.log(JSON.stringify({ name: b.name, opened, wrong, accepted }));
+`;
+
+Deno.test("opensslBackend under Bun opens in one native call, like @noble, refusing every altered input", async () => {
+  const { result: r, stderr } = await runBunScript<{
+    name: string;
+    opened: number;
+    wrong: number;
+    accepted: number;
+  }>(ONE_CALL_CHILD);
+  // Every machine this suite runs on is x86-64 with Bun's TinyCC (see ../shared/notes).
+  assert(r.name.includes("one call an open"), `${r.name} ${stderr}`);
+  assertEquals(r.opened, 84);
+  assertEquals(r.wrong, 0);
+  assertEquals(r.accepted, 0);
+});
