@@ -10,7 +10,9 @@
  * as orphans, bounded, and are replayed after the handshake.
  *
  * With TLS decryption (`tls.mode` "decrypt"), each flow's in-order bytes also
- * go through a `TlsSession`. Until the session knows whether it will decrypt
+ * go through a `TlsSession`, made with the flow's first bytes unless those
+ * are the client's and cannot start a TLS handshake record (then the flow is
+ * plain at once, as the session would find). Until the session knows whether it will decrypt
  * (keys found and suite supported, after the ServerHello), the flow's bytes
  * are deferred (bounded by `maxPendingBytes` over all flows); then the flow
  * is synthesized anew carrying only application plaintext (ports remapped by
@@ -42,6 +44,7 @@ import type { RunReport } from "../run/report.ts";
 import { decodeLink, newParsedPacket } from "../net/link.ts";
 import { sessionSecrets } from "../tls/key_store.ts";
 import { MAX_CLIENT_HELLO, sniffClientHello } from "../tls/client_hello.ts";
+import { CT_HANDSHAKE } from "../tls/record.ts";
 import { TlsSession, type TlsSessionBackends, type TlsSessionKeys } from "../tls/session.ts";
 import type { PacketBatch } from "./packet_batch.ts";
 import { macForIp, newSynthFlow, type SynthFlow, type TcpSynthesizer } from "./synth.ts";
@@ -61,6 +64,7 @@ type Deferred =
 type TlsMode = "undecided" | "decrypted" | "original" | "dropped" | "broken";
 
 interface TlsFlow {
+  /** Decrypt mode: made with the flow's first bytes (`sessionFor`). */
   session: TlsSession | null;
   mode: TlsMode;
   deferred: Deferred[];
@@ -285,11 +289,8 @@ export class Stitcher {
       f.started = [false, false];
       this.startSynth(f, false);
     } else if (this.tls?.mode === "decrypt") {
-      const session = new TlsSession(this.tls.keys, this.tls.backends, {
-        plaintext: (dir, data, sec, nsec) => this.plaintext(f, dir, data, sec, nsec),
-      });
       f.tls = {
-        session,
+        session: null,
         mode: "undecided",
         deferred: [],
         deferredBytes: 0,
@@ -434,11 +435,17 @@ export class Stitcher {
       return;
     }
     if (t.mode === "undecided") {
+      if (t.session === null && dir === 0 && payload[0] !== CT_HANDSHAKE) {
+        // A plain flow (most of the non-TLS traffic): no session to make.
+        this.decide(f, "original", null);
+        this.emitOriginal(f, dir, offset, payload, sec, nsec);
+        return;
+      }
       t.deferred.push({ close: null, dir, offset, payload, sec, nsec });
       t.deferredBytes += payload.length;
       this.deferredBytes += payload.length;
     }
-    t.session!.push(dir, payload, sec, nsec);
+    this.sessionFor(f).push(dir, payload, sec, nsec);
     this.settle(f);
     if (t.mode === "undecided" && this.deferredBytes > this.tls!.maxPendingBytes) {
       this.forceDecision(f, "too_much_pending");
@@ -499,6 +506,15 @@ export class Stitcher {
     for (const s of sessionSecrets(hello.random, keys)) this.secretsOut.push(s);
   }
 
+  /** The flow's TLS session (decrypt mode), made on first use. */
+  private sessionFor(f: FlowEntry): TlsSession {
+    const t = f.tls!;
+    t.session ??= new TlsSession(this.tls!.keys, this.tls!.backends, {
+      plaintext: (dir, data, sec, nsec) => this.plaintext(f, dir, data, sec, nsec),
+    });
+    return t.session;
+  }
+
   /** Application plaintext from a flow's TLS session. */
   private plaintext(f: FlowEntry, dir: 0 | 1, data: Uint8Array, sec: number, nsec: number): void {
     const t = f.tls!;
@@ -516,7 +532,7 @@ export class Stitcher {
   /** Acts on what the session has learned: a decision, or a failure after decrypting began. */
   private settle(f: FlowEntry): void {
     const t = f.tls!;
-    const s = t.session!;
+    const s = this.sessionFor(f);
     if (t.mode === "undecided" && s.decided) {
       if (s.state === "decrypting") this.decide(f, "decrypted", null);
       else if (s.state === "not_tls") this.decide(f, "original", null);
@@ -531,7 +547,8 @@ export class Stitcher {
   private forceDecision(f: FlowEntry, reason: string): void {
     const t = f.tls!;
     if (t.mode !== "undecided") return;
-    const s = t.session!;
+    const s = t.session;
+    if (s === null) return this.decide(f, "original", null); // no bytes ever came
     if (s.decided && s.state === "decrypting") return this.decide(f, "decrypted", null);
     if (s.state === "not_tls" || s.state === "detecting") return this.decide(f, "original", null);
     this.decide(
@@ -621,8 +638,11 @@ export class Stitcher {
       detail: `direction ${dir}: bytes ${from}..${to} never arrived (${to - from} bytes)`,
     });
     const t = f.tls;
-    if (t?.session && (t.mode === "undecided" || t.mode === "decrypted")) {
-      t.session.gap(dir);
+    if (
+      t !== null && this.tls?.mode === "decrypt" &&
+      (t.mode === "undecided" || t.mode === "decrypted")
+    ) {
+      this.sessionFor(f).gap(dir);
       this.settle(f);
     }
   }
