@@ -258,20 +258,24 @@ export function nonceChacha12(iv: Uint8Array, seq: number, out?: Uint8Array): Ui
   return nonce13(iv, seq, out);
 }
 
-/** TLS 1.2 AES-GCM nonce: the 4-byte salt, then the record's 8-byte explicit nonce (RFC 5288 §3). */
+/**
+ * TLS 1.2 AES-GCM nonce: the 4-byte salt, then the record's 8-byte explicit
+ * nonce (RFC 5288 §3), the first 8 bytes of `record` (the whole record
+ * fragment may be passed: no view per record).
+ */
 export function nonceGcm12(
   fixedIv: Uint8Array,
-  explicit8: Uint8Array,
+  record: Uint8Array,
   out?: Uint8Array,
 ): Uint8Array {
-  if (fixedIv.length !== 4 || explicit8.length !== 8) {
+  if (fixedIv.length !== 4 || record.length < 8) {
     throw new Error(
-      `nonceGcm12: salt is ${fixedIv.length} bytes and explicit nonce ${explicit8.length}, not 4 and 8`,
+      `nonceGcm12: salt is ${fixedIv.length} bytes and explicit nonce ${record.length}, not 4 and 8`,
     );
   }
   const n = outBuf(out, 12, "nonceGcm12");
   n.set(fixedIv);
-  n.set(explicit8, 4);
+  for (let i = 0; i < 8; i++) n[4 + i] = record[i];
   return n;
 }
 

@@ -140,6 +140,12 @@ Deno.test("nonceGcm12(), aad12() and aad13() lay out their bytes per RFC 5288 an
   const out = new Uint8Array(13);
   assertEquals(aad12(5, 22, 0x0303, 16, out), out);
   assertThrows(() => nonceGcm12(new Uint8Array(12), new Uint8Array(8)), Error, "salt is 12 bytes");
+  // A whole record: the explicit nonce is its first 8 bytes.
+  assertEquals(
+    toHex(nonceGcm12(fromHex("01020304"), fromHex("a1a2a3a4a5a6a7a8ffeeddcc"))),
+    "01020304a1a2a3a4a5a6a7a8",
+  );
+  assertThrows(() => nonceGcm12(new Uint8Array(4), new Uint8Array(7)), Error, "explicit nonce 7");
 });
 
 // Real traffic: curl 7.88 / OpenSSL 3.0 against python ssl (tests/fixtures/captures/README.md).

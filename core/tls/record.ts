@@ -219,7 +219,7 @@ export class RecordFramer {
         continue;
       }
       // The body continues in later chunks: hold the header and what is here.
-      this.head.set(chunk.subarray(pos, pos + RECORD_HEADER_LENGTH));
+      for (let i = 0; i < RECORD_HEADER_LENGTH; i++) this.head[i] = chunk[pos + i];
       this.headLen = RECORD_HEADER_LENGTH;
       this.buffer ??= borrowBuffer();
       const held = this.buffer.subarray(0, len);

@@ -733,7 +733,7 @@ export class TlsSession {
         return c.backend.aeadOpen(c.alg, c.key, d.nonce, d.aad12, fragment);
       }
       if (fragment.length < 8 + 16) return null;
-      nonceGcm12(c.iv, fragment.subarray(0, 8), d.nonce);
+      nonceGcm12(c.iv, fragment, d.nonce);
       aad12(c.seq, type, version, fragment.length - 24, d.aad12);
       return c.backend.aeadOpen(c.alg as AeadAlg, c.key, d.nonce, d.aad12, fragment.subarray(8));
     } catch (e) {

@@ -289,6 +289,8 @@ class OpenSslAead {
   private readonly freeOnCollect: FinalizationRegistry<Handle>;
   private readonly ciphers = new Map<AeadAlg, Handle>();
   private out = new Uint8Array(16384 + 2048);
+  private lastPlain: Uint8Array | null = null;
+  private lastOut: Uint8Array | null = null;
   private readonly outLength = new Int32Array(1);
   private readonly tag = new Uint8Array(TAG_LEN);
   private readonly finalOut = new Uint8Array(64);
@@ -338,7 +340,7 @@ class OpenSslAead {
     const out = this.out, lib = this.lib;
     if (lib.openOnce !== null) {
       const opened = lib.openOnce(ctx, nonce, aad, aad.length, sealed, sealed.length, out);
-      return opened === n ? out.subarray(0, n) : null;
+      return opened === n ? this.plain(n) : null;
     }
     const len = this.outLength, tag = this.tag;
     for (let i = 0; i < TAG_LEN; i++) tag[i] = sealed[n + i];
@@ -347,7 +349,17 @@ class OpenSslAead {
     if (n > 0 && (lib.update(ctx, out, len, sealed, n) !== 1 || len[0] !== n)) return null;
     if (lib.setTag(ctx, tag) !== 1) return null;
     if (lib.final(ctx, this.finalOut, len) !== 1) return null;
-    return out.subarray(0, n);
+    return this.plain(n);
+  }
+
+  /** The first `n` bytes of `out`, as the last view when it has that length (full records do). */
+  private plain(n: number): Uint8Array {
+    let v = this.lastPlain;
+    if (v === null || v.length !== n || this.lastOut !== this.out) {
+      v = this.lastPlain = this.out.subarray(0, n);
+      this.lastOut = this.out;
+    }
+    return v;
   }
 }
 
