@@ -98,10 +98,6 @@ export function sumWords(buf: Uint8Array, start: number, end: number, acc = 0): 
 }
 
 /**
- * Folds a partial sum to 16 bits and complements it: the value to store in a
- * checksum field. A result of 0 is returned as 0 (UDP callers send 0xffff).
- */
-/**
  * `copyAndSum`'s signature: copy `src[srcStart, srcStart + n)` to `dst` at
  * `dstStart` and return the ones' complement sum of the copied bytes as
  * big-endian words from `dstStart`, folded to 16 bits (0 only when every byte
@@ -165,6 +161,10 @@ export function copySumPortable(
   return fold16(sumWords(dst, dstStart, dstStart + n));
 }
 
+/**
+ * Folds a partial sum to 16 bits and complements it: the value to store in a
+ * checksum field. A result of 0 is returned as 0 (UDP callers send 0xffff).
+ */
 export function foldChecksum(acc: number): number {
   return ~fold16(acc) & 0xffff;
 }

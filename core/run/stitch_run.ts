@@ -105,8 +105,9 @@ export async function runStitch(cfg: StitchConfig, report = new RunReport()): Pr
 
   const { output, stitcher } = newStitcher(cfg, report);
   const merger = new WatermarkMerger<Exclude<CtapRecord, { type: typeof REC_END }>>();
-  const endSec = cfg.endMs === null ? Infinity : Math.floor(cfg.endMs / 1000);
-  const endNsec = cfg.endMs === null ? 0 : (cfg.endMs % 1000) * 1e6;
+  const { sec: endSec, nsec: endNsec } = cfg.endMs === null
+    ? { sec: Infinity, nsec: 0 }
+    : msToSecNsec(cfg.endMs);
 
   // Packets first, then the secrets queued after them: a secret reaches the
   // exporters after its ClientHello and before anything it decrypts.
@@ -274,8 +275,8 @@ async function decodeObject(cfg: StitchConfig, o: Listed, report: RunReport): Pr
   const kinds = new Set<string>();
   // ctap-v1 §1: every record's time t satisfies start <= t < end. A record
   // outside is still used (its time is what it is), but reported once.
-  const startSec = Math.floor(o.key.startMs / 1000), startNsec = (o.key.startMs % 1000) * 1e6;
-  const endSec = Math.floor(o.key.endMs / 1000), endNsec = (o.key.endMs % 1000) * 1e6;
+  const { sec: startSec, nsec: startNsec } = msToSecNsec(o.key.startMs);
+  const { sec: endSec, nsec: endNsec } = msToSecNsec(o.key.endMs);
   let badTimes = 0;
   const dec = new CtapDecoder(
     (r) => {

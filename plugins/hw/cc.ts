@@ -40,3 +40,11 @@ export async function compileC(
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** `n` fixed pseudo-random bytes (a linear congruential generator) for the kernels' start-up checks. */
+export function checkBytes(n: number): Uint8Array {
+  const bytes = new Uint8Array(n);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i++) bytes[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+  return bytes;
+}

@@ -28,7 +28,7 @@
  * cannot be had the portable version stays. Nothing here can fail a run.
  */
 import { type CopySumFn, copySumPortable } from "../../core/net/checksum.ts";
-import { compileC } from "./cc.ts";
+import { checkBytes, compileC } from "./cc.ts";
 
 const SOURCE = `
 typedef unsigned long long u64;
@@ -95,11 +95,7 @@ export async function hardwareCopySum(): Promise<CopySumFn | null> {
  * carry and fold edge cases), enough calls for the FFI call to be JIT-compiled.
  */
 function agrees(fn: CopySumFn): boolean {
-  const src = new Uint8Array(4096 + 64);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < src.length; i++) {
-    src[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
-  }
+  const src = checkBytes(4096 + 64);
   const ones = new Uint8Array(2048).fill(0xff);
   const zeros = new Uint8Array(2048);
   const a = new Uint8Array(src.length + 16);

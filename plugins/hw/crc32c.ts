@@ -15,7 +15,7 @@
  * the check values (RFC 3720 B.4's "123456789" and random ranges). Nothing
  * here can fail a run.
  */
-import { compileC } from "./cc.ts";
+import { checkBytes, compileC } from "./cc.ts";
 import { type Crc32cFn, crc32cTable } from "../../core/bytes/crc32c.ts";
 
 const SOURCE = `
@@ -79,11 +79,7 @@ export async function hardwareCrc32c(): Promise<Crc32cFn | null> {
 function agrees(fn: Crc32cFn): boolean {
   const check = new TextEncoder().encode("123456789");
   if (fn(check, 0, 9, 0) !== 0xe3069283) return false;
-  const buf = new Uint8Array(4096 + 64);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < buf.length; i++) {
-    buf[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
-  }
+  const buf = checkBytes(4096 + 64);
   // Enough calls, with seeds of every high bit, for the FFI call to be
   // JIT-compiled (Bun's argument conversion changes there).
   for (let round = 0; round < 200; round++) {
