@@ -176,6 +176,18 @@ function summarize(
 }
 
 /** Runs `argv` `n` times (after `before()` each time), logging each run. */
+/**
+ * Flushes dirty pages before a timed run (`sync`, untimed). Each stitcher run writes ~1.2 GB into
+ * the page cache; without this, the next run is throttled while the kernel writes the previous
+ * run's pages back, and wall clock exceeded CPU time by up to 1.2 s (measured 2026-11-26: `vmstat`
+ * showed 35% I/O wait inside a pass-through run started right after another).
+ */
+async function settleWriteback(): Promise<void> {
+  const out = await new Deno.Command("sync", { stdout: "null", stderr: "null" }).output()
+    .catch(() => null);
+  if (out === null || !out.success) log("bench: WARNING: sync failed; runs may wait on writeback");
+}
+
 async function repeat(
   name: string,
   n: number,
@@ -187,6 +199,7 @@ async function repeat(
   const runs: Run[] = [];
   for (let i = 0; i < n; i++) {
     await before();
+    await settleWriteback();
     const r = await measure(argv, pin, timeBin);
     log(
       `bench: ${name}${n > 1 ? ` run ${i + 1}` : ""}: ${r.seconds.toFixed(2)} s, ` +
@@ -327,7 +340,8 @@ async function main(): Promise<number> {
     );
   }
 
-  const taskset = await which("taskset");
+  // `--cpu all`: not pinned, as users run it (Bun's reader, JIT and GC threads on other cores).
+  const taskset = opts.cpu === "all" ? null : await which("taskset");
   const pin = taskset ? [taskset, "-c", opts.cpu] : [];
   const timeBin = (await exists("/usr/bin/time")) ? "/usr/bin/time" : null;
   const tcpdump = await which("tcpdump");
@@ -337,7 +351,9 @@ async function main(): Promise<number> {
   if (opts.tshark && (!tshark || !editcap)) {
     throw new Error("tshark/editcap not installed (apt-get install tshark), or use --no-tshark");
   }
-  if (!taskset) log("bench: taskset not found: runs are NOT pinned to one core");
+  if (!taskset && opts.cpu !== "all") {
+    log("bench: taskset not found: runs are NOT pinned to one core");
+  }
 
   const outPcap = `${WORK}/out.pcap`;
   const decPcap = `${WORK}/outd.pcap`;
