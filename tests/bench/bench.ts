@@ -1,6 +1,7 @@
 /**
  * `deno task bench`: the compiled binary on a >= 1 GB CTAP bucket, in one run,
- * every command pinned to one core, best of `--runs`:
+ * every command pinned to one core (`--cpu all`: not pinned) after a `sync`,
+ * best of `--runs`:
  *
  * - pass-through: `dist/stitcher --provider file -b B -e out.pcap`;
  * - decryption:   the same with `--with-decrypted -e outd.pcap` (the bucket
@@ -14,7 +15,7 @@
  * tshark (MB/s of the equivalent capture); pass-through >= 0.5 x tcpdump
  * (output MB/s). See tests/bench/README.md.
  *
- *   deno task bench [--no-build] [--runs 2] [--keep] [--cpu 0] [--tshark-packets 500000|0]
+ *   deno task bench [--no-build] [--runs 2] [--keep] [--cpu 0|all] [--tshark-packets 500000|0]
  *     [--no-tshark] [--no-tshark-check] [make_bucket flags: --size-mb N ...]
  */
 import { DEFAULT_OUT, freeBytes, makeBucket, parseBucketArgs } from "./make_bucket.ts";
@@ -175,7 +176,6 @@ function summarize(
   };
 }
 
-/** Runs `argv` `n` times (after `before()` each time), logging each run. */
 /**
  * Flushes dirty pages before a timed run (`sync`, untimed). Each stitcher run writes ~1.2 GB into
  * the page cache; without this, the next run is throttled while the kernel writes the previous
@@ -188,6 +188,7 @@ async function settleWriteback(): Promise<void> {
   if (out === null || !out.success) log("bench: WARNING: sync failed; runs may wait on writeback");
 }
 
+/** Runs `argv` `n` times (after `before()` each time), logging each run. */
 async function repeat(
   name: string,
   n: number,
