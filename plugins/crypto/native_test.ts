@@ -118,8 +118,8 @@ Deno.test("under Bun, nativeBackend's HMAC (Bun.CryptoHasher) equals @noble/hash
 import { nativeBackend } from "./plugins/crypto/native.ts";
 import { nobleBackend } from "./core/tls/noble_backend.ts";
 import { mulberry32 } from "./tests/lib/random.ts";
+import { toHex as hex } from "./core/bytes/hex.ts";
 const native = nativeBackend();
-const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const enc = (s) => new TextEncoder().encode(s);
 const rfc4231 = hex(native.hmac("sha256", enc("Jefe"), [enc("what do ya "), enc("want for nothing?")]));
 const rnd = mulberry32(4231);
